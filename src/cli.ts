@@ -1,0 +1,146 @@
+/**
+ * The `alphapulse` command line (CONTRACT.md section 2). Every command takes the
+ * configuration variables of section 3 as flags too (`REDIS_URL` -> `--redis-url`).
+ */
+
+import { Command, Option } from 'commander';
+import {
+  type Config,
+  ConfigError,
+  flagName,
+  loadConfig,
+  VARIABLE_NAMES,
+  VARIABLES,
+  type VariableName,
+} from './core/config.js';
+import { VERSION } from './version.js';
+
+function addConfigOptions(cmd: Command, names: readonly VariableName[] = VARIABLE_NAMES): Command {
+  for (const name of names) {
+    const s = VARIABLES[name];
+    const def = 'default' in s && s.default !== undefined ? ` (default ${s.default})` : '';
+    cmd.addOption(new Option(`--${flagName(name)} <value>`, `${name}: ${s.allowed}${def}`));
+  }
+  return cmd;
+}
+
+/** Reads config from flags/env/.env; on a bad value prints one line and exits 2. */
+export function configFrom(opts: Record<string, unknown>): Config {
+  const flags: Partial<Record<VariableName, string>> = {};
+  for (const name of VARIABLE_NAMES) {
+    const key = flagName(name).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const v = opts[key];
+    if (typeof v === 'string') flags[name] = v;
+  }
+  try {
+    return loadConfig({ flags, env: process.env, cwd: process.cwd() });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`alphapulse: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+/** Turns a usage error into one line on stderr and exit code 2. */
+export function usageError(message: string): never {
+  process.stderr.write(`alphapulse: ${message}\n`);
+  process.exit(2);
+}
+
+const program = new Command('alphapulse')
+  .description('AlphaPulse market data: exchange trades and order books -> Redis Streams -> HTTP API')
+  .version(VERSION)
+  .showHelpAfterError()
+  .configureOutput({ outputError: (str, write) => write(str) })
+  .exitOverride((err) => {
+    // Bad flags are configuration errors: exit 2 like an invalid variable.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+addConfigOptions(
+  program
+    .command('run')
+    .description('collectors + API server in one process (the default main job)')
+    .option('--simulate', 'feed the collectors from in-process exchange simulators (offline demo)'),
+).action(async (opts: Record<string, unknown>) => {
+  const { runCommand } = await import('./commands/run.js');
+  await runCommand(configFrom(opts), { simulate: opts.simulate === true });
+});
+
+addConfigOptions(
+  program
+    .command('collect')
+    .description(
+      'collectors only: exchange WebSockets -> Redis Streams; /metrics and /health on METRICS_PORT',
+    ),
+).action(async (opts: Record<string, unknown>) => {
+  const { collectCommand } = await import('./commands/collect.js');
+  await collectCommand(configFrom(opts));
+});
+
+addConfigOptions(program.command('serve').description('HTTP API server only (reads the store)')).action(
+  async (opts: Record<string, unknown>) => {
+    const { serveCommand } = await import('./commands/serve.js');
+    await serveCommand(configFrom(opts));
+  },
+);
+
+program
+  .command('simulate')
+  .description('local Coinbase and Kraken simulators speaking the real protocols (WebSocket + REST)')
+  .option('--rate <n>', 'trades per second per symbol', '10')
+  .option('--symbols <list>', 'symbols on every simulated exchange', 'BTC-USD,ETH-USD')
+  .option('--exchanges <list>', 'which exchanges to simulate', 'coinbase,kraken')
+  .option('--seed <n>', 'random seed (deterministic prices, sizes, sides and faults)', '1')
+  .option('--duration <s>', 'stop making trades after this many seconds (default: never)')
+  .option(
+    '--linger <s>',
+    'after --duration, keep serving this many seconds before exiting (default: until a signal)',
+  )
+  .option('--host <host>', 'bind address', '127.0.0.1')
+  .option('--coinbase-port <port>', 'Coinbase WebSocket + REST port (0 = any free port)', '9101')
+  .option('--kraken-port <port>', 'Kraken WebSocket + REST port (0 = any free port)', '9102')
+  .option('--book-rate <n>', 'order-book changes per second per symbol', '20')
+  .option('--drop-every <n>', 'close each connection after every n messages sent')
+  .option(
+    '--gap-every <n>',
+    'withhold a few trades from the WebSocket after every n trades (REST still serves them)',
+  )
+  .option('--bad-frame-every <n>', 'send a malformed frame after every n messages')
+  .option(
+    '--corrupt-checksum-every <n>',
+    'corrupt every n-th order-book message (Kraken checksum / Coinbase crossed level)',
+  )
+  .option('--truth-file <path>', 'write the ground truth (trades made per exchange and symbol) as JSON')
+  .option('--log-level <level>', 'log level', 'info')
+  .action(async (opts: Record<string, string | undefined>) => {
+    const { simulateCommand } = await import('./commands/simulate.js');
+    await simulateCommand(opts);
+  });
+
+addConfigOptions(
+  program
+    .command('bench')
+    .description('end-to-end benchmark: simulator -> collector -> Redis, prints a report')
+    .option('--rate <n>', 'offered trades per second in total', '10000')
+    .option('--duration <s>', 'seconds of load', '10')
+    .option('--markets <n>', 'number of markets the rate is spread over', '2')
+    .option('--json <file>', 'also write the report as JSON'),
+).action(async (opts: Record<string, unknown>) => {
+  const { benchCommand } = await import('./commands/bench.js');
+  await benchCommand(configFrom(opts), opts);
+});
+
+addConfigOptions(
+  program.command('archive').description('history writer: Redis Streams -> PostgreSQL (consumer group)'),
+).action(async (opts: Record<string, unknown>) => {
+  const { archiveCommand } = await import('./commands/archive.js');
+  await archiveCommand(configFrom(opts));
+});
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`alphapulse: ${(err as Error)?.message ?? String(err)}\n`);
+  process.exit(1);
+});

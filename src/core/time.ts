@@ -1,0 +1,89 @@
+/** Time helpers. Redis keeps integer epoch microseconds; the API speaks float seconds. */
+
+import { performance } from 'node:perf_hooks';
+
+// performance.now() is monotonic with sub-µs resolution; anchoring it once to the wall
+// clock gives µs timestamps without calling Date.now() (ms only) per trade.
+const ORIGIN_US = Date.now() * 1000 - Math.round(performance.now() * 1000);
+
+/** Current time, epoch microseconds (integer). */
+export function nowUs(): number {
+  return ORIGIN_US + Math.round(performance.now() * 1000);
+}
+
+let cachedPrefix = '';
+let cachedSeconds = 0;
+
+const FAST_REST_RE = /^(?:\.\d{1,9})?Z$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * Parses an RFC 3339 / ISO-8601 UTC timestamp with 0-9 fractional digits into epoch µs.
+ * Returns undefined for malformed text and for the year-0001 "zero time" sentinel.
+ * The seconds part is cached: consecutive trades usually share it.
+ */
+export function parseIsoToUs(text: string): number | undefined {
+  if (typeof text !== 'string' || text.length < 20) return undefined;
+  if (text.slice(0, 19) !== cachedPrefix) return parseSlow(text);
+  const rest = text.slice(19);
+  if (!FAST_REST_RE.test(rest)) return parseSlow(text);
+  return cachedSeconds * 1_000_000 + fractionToUs(rest);
+}
+
+function fractionToUs(rest: string): number {
+  if (rest.length < 2 || rest.charCodeAt(0) !== 46) return 0;
+  let end = rest.length;
+  if (rest.charCodeAt(end - 1) === 90) end--;
+  const digits = rest.slice(1, end);
+  if (digits.length >= 6) return Number(digits.slice(0, 6));
+  return Number(digits.padEnd(6, '0'));
+}
+
+function parseSlow(text: string): number | undefined {
+  const m = ISO_RE.exec(text);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  if (year < 1970) return undefined;
+  let ms = Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  if (Number.isNaN(ms)) return undefined;
+  const zone = m[8];
+  if (zone && zone !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const hh = Number(zone.slice(1, 3));
+    const mm = Number(zone.slice(-2));
+    ms -= sign * (hh * 60 + mm) * 60_000;
+  } else if (zone === 'Z') {
+    cachedPrefix = text.slice(0, 19);
+    cachedSeconds = ms / 1000;
+  }
+  const frac = m[7] ? `.${m[7]}` : '';
+  return (ms / 1000) * 1_000_000 + fractionToUs(frac);
+}
+
+/** Epoch µs -> ISO-8601 with microseconds (`2024-01-01T00:00:00.123456Z`). */
+export function usToIso(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const base = new Date(ms).toISOString(); // ...SS.mmmZ
+  const micros = String(us % 1_000_000).padStart(6, '0');
+  return `${base.slice(0, 19)}.${micros}Z`;
+}
+
+/** Epoch µs -> epoch seconds as a float with µs precision (API format). */
+export function usToSeconds(us: number): number {
+  return us / 1_000_000;
+}
+
+/**
+ * Parses an API time parameter: epoch seconds (integer or float) or ISO-8601.
+ * Returns epoch µs, or undefined when it is neither.
+ */
+export function parseApiTime(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d{1,12}(\.\d{1,9})?$/.test(t)) {
+    const [whole, frac = ''] = t.split('.');
+    return Number(whole) * 1_000_000 + Number(frac.padEnd(6, '0').slice(0, 6));
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return parseSlow(`${t}T00:00:00Z`);
+  const withZone = /[zZ]|[+-]\d{2}:?\d{2}$/.test(t.slice(19)) ? t.replace(/z$/, 'Z') : `${t}Z`;
+  return parseSlow(withZone);
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseApiTime, parseIsoToUs, usToIso } from '../../src/core/time.js';
+
+describe('time', () => {
+  it('parses ISO timestamps with 0-9 fractional digits to µs', () => {
+    expect(parseIsoToUs('2021-04-17T16:43:37.075687Z')).toBe(
+      Date.UTC(2021, 3, 17, 16, 43, 37) * 1000 + 75687,
+    );
+    expect(parseIsoToUs('2026-09-07T23:37:22.675755362Z')).toBe(
+      Date.UTC(2026, 8, 7, 23, 37, 22) * 1000 + 675755,
+    );
+    expect(parseIsoToUs('2019-08-01T00:00:03.818Z')).toBe(Date.UTC(2019, 7, 1, 0, 0, 3) * 1000 + 818000);
+    expect(parseIsoToUs('2019-08-01T00:00:03Z')).toBe(Date.UTC(2019, 7, 1, 0, 0, 3) * 1000);
+    // Same seconds prefix twice exercises the cache.
+    expect(parseIsoToUs('2019-08-01T00:00:03.5Z')).toBe(Date.UTC(2019, 7, 1, 0, 0, 3) * 1000 + 500000);
+  });
+
+  it('rejects the zero-time sentinel and non-ISO text', () => {
+    expect(parseIsoToUs('0001-01-01T00:00:00.000000Z')).toBeUndefined();
+    expect(parseIsoToUs('2026-09-07 23:37:22.674409 +0000 UTC m=+139651.272674714')).toBeUndefined();
+    expect(parseIsoToUs('yesterday')).toBeUndefined();
+  });
+
+  it('round-trips µs through ISO', () => {
+    const us = 1_700_000_000_123_456;
+    expect(parseIsoToUs(usToIso(us))).toBe(us);
+  });
+
+  it('parses API times as epoch seconds or ISO', () => {
+    expect(parseApiTime('1700000000')).toBe(1_700_000_000_000_000);
+    expect(parseApiTime('1700000000.123456')).toBe(1_700_000_000_123_456);
+    expect(parseApiTime('2023-11-14T22:13:20Z')).toBe(1_700_000_000_000_000);
+    expect(parseApiTime('2023-11-14T22:13:20.5+00:00')).toBe(1_700_000_000_500_000);
+    expect(parseApiTime('2023-11-14')).toBe(Date.UTC(2023, 10, 14) * 1000);
+    expect(parseApiTime('abc')).toBeUndefined();
+    expect(parseApiTime('-5')).toBeUndefined();
+  });
+});
