@@ -4,6 +4,7 @@
  */
 
 import { Command, Option } from 'commander';
+import { registerSimulateCommand } from './commands/simulate-cli.js';
 import {
   type Config,
   ConfigError,
@@ -87,38 +88,7 @@ addConfigOptions(program.command('serve').description('HTTP API server only (rea
   },
 );
 
-program
-  .command('simulate')
-  .description('local Coinbase and Kraken simulators speaking the real protocols (WebSocket + REST)')
-  .option('--rate <n>', 'trades per second per symbol', '10')
-  .option('--symbols <list>', 'symbols on every simulated exchange', 'BTC-USD,ETH-USD')
-  .option('--exchanges <list>', 'which exchanges to simulate', 'coinbase,kraken')
-  .option('--seed <n>', 'random seed (deterministic prices, sizes, sides and faults)', '1')
-  .option('--duration <s>', 'stop making trades after this many seconds (default: never)')
-  .option(
-    '--linger <s>',
-    'after --duration, keep serving this many seconds before exiting (default: until a signal)',
-  )
-  .option('--host <host>', 'bind address', '127.0.0.1')
-  .option('--coinbase-port <port>', 'Coinbase WebSocket + REST port (0 = any free port)', '9101')
-  .option('--kraken-port <port>', 'Kraken WebSocket + REST port (0 = any free port)', '9102')
-  .option('--book-rate <n>', 'order-book changes per second per symbol', '20')
-  .option('--drop-every <n>', 'close each connection after every n messages sent')
-  .option(
-    '--gap-every <n>',
-    'withhold a few trades from the WebSocket after every n trades (REST still serves them)',
-  )
-  .option('--bad-frame-every <n>', 'send a malformed frame after every n messages')
-  .option(
-    '--corrupt-checksum-every <n>',
-    'corrupt every n-th order-book message (Kraken checksum / Coinbase crossed level)',
-  )
-  .option('--truth-file <path>', 'write the ground truth (trades made per exchange and symbol) as JSON')
-  .option('--log-level <level>', 'log level', 'info')
-  .action(async (opts: Record<string, string | undefined>) => {
-    const { simulateCommand } = await import('./commands/simulate.js');
-    await simulateCommand(opts);
-  });
+registerSimulateCommand(program);
 
 addConfigOptions(
   program
