@@ -18,7 +18,10 @@ export interface MinuteAggregate {
 }
 
 export interface IngestResult {
-  /** Trades appended (ids above the stored last_trade_id). */
+  /**
+   * Trades appended (ids above the stored last_trade_id); -1 = batch refused because the
+   * store's last trade id is below `expectedPrev` (it lost acknowledged trades).
+   */
   written: number;
   /** Trades skipped because their id was already written. */
   duplicates: number;
@@ -99,6 +102,7 @@ export interface Store {
     symbol: string,
     trades: readonly Trade[],
     aggregates: readonly MinuteAggregate[],
+    expectedPrev?: number,
   ): Promise<IngestResult>;
   marketStats(exchange: Exchange, symbol: string): Promise<MarketStats | undefined>;
   addSymbol(exchange: Exchange, symbol: string): Promise<void>;

@@ -1,0 +1,189 @@
+/**
+ * Server-side Lua for the Redis store. Ingest runs as one script call per batch per
+ * market, so dedupe + XADD + candles + stats are atomic and a replayed batch is a no-op.
+ */
+
+import { createHash } from 'node:crypto';
+
+export interface LuaScript {
+  source: string;
+  sha: string;
+}
+
+function script(source: string): LuaScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+// Exact decimal compare/add on plain decimal strings (once per minute bucket per batch,
+// never per trade on the normal path).
+const DECIMAL_LUA = `
+local function dsplit(s)
+  local i, f = string.match(s, '^(%d*)%.?(%d*)$')
+  i = string.gsub(i or '0', '^0+', '')
+  f = string.gsub(f or '', '0+$', '')
+  return i, f
+end
+local function dcmp(a, b)
+  local ai, af = dsplit(a)
+  local bi, bf = dsplit(b)
+  if #ai ~= #bi then return #ai < #bi and -1 or 1 end
+  if ai ~= bi then return ai < bi and -1 or 1 end
+  local n = math.max(#af, #bf)
+  af = af .. string.rep('0', n - #af)
+  bf = bf .. string.rep('0', n - #bf)
+  if af == bf then return 0 end
+  return af < bf and -1 or 1
+end
+local function dadd(a, b)
+  local ai, af = dsplit(a)
+  local bi, bf = dsplit(b)
+  local fl = math.max(#af, #bf)
+  af = af .. string.rep('0', fl - #af)
+  bf = bf .. string.rep('0', fl - #bf)
+  local x = ai .. af
+  local y = bi .. bf
+  local n = math.max(#x, #y)
+  x = string.rep('0', n - #x) .. x
+  y = string.rep('0', n - #y) .. y
+  local out = {}
+  local carry = 0
+  for k = n, 1, -1 do
+    local d = string.byte(x, k) + string.byte(y, k) - 96 + carry
+    if d >= 10 then d = d - 10; carry = 1 else carry = 0 end
+    out[k] = string.char(48 + d)
+  end
+  local s = table.concat(out)
+  if carry == 1 then s = '1' .. s end
+  local ip = string.sub(s, 1, #s - fl)
+  local fp = string.gsub(string.sub(s, #s - fl + 1), '0+$', '')
+  ip = string.gsub(ip, '^0+', '')
+  if ip == '' then ip = '0' end
+  if fp == '' then return ip end
+  return ip .. '.' .. fp
+end
+local function candle_json(o, h, l, c, v, n)
+  return '{"o":"' .. o .. '","h":"' .. h .. '","l":"' .. l .. '","c":"' .. c .. '","v":"' .. v .. '","n":' .. n .. '}'
+end
+local function merge_candle(key, bucket, o, h, l, c, v, n)
+  local cur = redis.call('HGET', key, bucket)
+  if cur then
+    local x = cjson.decode(cur)
+    if dcmp(h, x.h) > 0 then x.h = h end
+    if dcmp(l, x.l) < 0 then x.l = l end
+    redis.call('HSET', key, bucket, candle_json(x.o, x.h, x.l, c, dadd(x.v, v), x.n + n))
+  else
+    redis.call('HSET', key, bucket, candle_json(o, h, l, c, v, n))
+  end
+end
+`;
+
+/**
+ * KEYS: trades stream, stats hash, 1m candles hash.
+ * ARGV: maxlen, exchange, symbol, expected_prev ('' = unknown), n trades, m aggregates,
+ * then n x (id, price, size, side, ts, recv_ts), then m x (bucket, o, h, l, c, v, n).
+ * Returns { written, duplicates, last_trade_id before the batch or '' }; written = -1
+ * refuses the batch because the store holds less than the writer knows it wrote
+ * (a Redis restart lost acknowledged trades): the writer re-fills the hole first.
+ */
+export const INGEST = script(`${DECIMAL_LUA}
+local last_s = redis.call('HGET', KEYS[2], 'last_trade_id')
+local last = tonumber(last_s or '-1')
+if last_s and ARGV[4] ~= '' and last < tonumber(ARGV[4]) then
+  return { -1, 0, last_s }
+end
+local n = tonumber(ARGV[5])
+local m = tonumber(ARGV[6])
+local written, dup = 0, 0
+local first_ts, last_ts, last_id
+local new = {}
+for i = 0, n - 1 do
+  local b = 7 + i * 6
+  local id = tonumber(ARGV[b])
+  if id > last then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+      'exchange', ARGV[2], 'symbol', ARGV[3], 'trade_id', ARGV[b], 'price', ARGV[b + 1],
+      'size', ARGV[b + 2], 'side', ARGV[b + 3], 'ts', ARGV[b + 4], 'recv_ts', ARGV[b + 5])
+    last = id
+    last_id = ARGV[b]
+    written = written + 1
+    if not first_ts then first_ts = ARGV[b + 4] end
+    last_ts = ARGV[b + 4]
+    if dup > 0 then new[#new + 1] = b end
+  else
+    dup = dup + 1
+  end
+end
+if written > 0 then
+  if dup == 0 then
+    -- Normal path: every trade was new, so the writer's per-minute aggregates are exact.
+    local a0 = 7 + n * 6
+    for j = 0, m - 1 do
+      local a = a0 + j * 7
+      merge_candle(KEYS[3], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6]))
+    end
+  else
+    -- Replay path: aggregate only the trades actually written.
+    for _, b in ipairs(new) do
+      local bucket = tostring(math.floor(tonumber(ARGV[b + 4]) / 60000000) * 60)
+      local p = ARGV[b + 1]
+      merge_candle(KEYS[3], bucket, p, p, p, p, ARGV[b + 2], 1)
+    end
+  end
+  redis.call('HINCRBY', KEYS[2], 'count', written)
+  redis.call('HSETNX', KEYS[2], 'first_ts', first_ts)
+  redis.call('HSET', KEYS[2], 'last_ts', last_ts, 'last_trade_id', last_id)
+end
+return { written, dup, last_s or '' }
+`);
+
+/**
+ * Trades with event time in [start, end], oldest first, at most limit. The stream is in
+ * trade-id order and exchange time grows with trade id, so its ids are sorted by event
+ * time too: binary-search the entry-id milliseconds (O(log n) XRANGE probes), then read
+ * forward. No scan and no extra index.
+ * KEYS: trades stream. ARGV: start_us, end_us, limit.
+ */
+export const TRADES_IN_RANGE = script(`
+local key = KEYS[1]
+local start_us = tonumber(ARGV[1])
+local end_us = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local function ts_of(e)
+  local f = e[2]
+  for i = 1, #f, 2 do
+    if f[i] == 'ts' then return tonumber(f[i + 1]) end
+  end
+  return 0
+end
+local function ms_of(id)
+  return tonumber(string.match(id, '^(%d+)'))
+end
+local first = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
+if #first == 0 then return {} end
+local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+if ts_of(last[1]) < start_us then return {} end
+local lo = ms_of(first[1][1])
+local hi = ms_of(last[1][1]) + 1
+-- Smallest ms whose first entry at or after it has ts >= start (none = true).
+while lo < hi do
+  local mid = math.floor((lo + hi) / 2)
+  local e = redis.call('XRANGE', key, tostring(mid), '+', 'COUNT', 1)
+  if #e == 0 or ts_of(e[1]) >= start_us then hi = mid else lo = mid + 1 end
+end
+-- Entries of the millisecond before may still qualify: start there and filter.
+local cursor = tostring(math.max(lo - 1, 0))
+local out = {}
+while true do
+  local batch = redis.call('XRANGE', key, cursor, '+', 'COUNT', limit + 64)
+  if #batch == 0 then return out end
+  for _, e in ipairs(batch) do
+    local ts = ts_of(e)
+    if ts > end_us then return out end
+    if ts >= start_us then
+      out[#out + 1] = e
+      if #out >= limit then return out end
+    end
+    cursor = '(' .. e[1]
+  end
+end
+`);
