@@ -1,8 +1,40 @@
-import type { Config } from '../core/config.js';
+/** `alphapulse collect`: collectors only; /metrics and /health on METRICS_PORT. */
 
-export async function collectCommand(
-  _config: Config | Record<string, unknown>,
-  _opts?: unknown,
-): Promise<void> {
-  throw new Error('collect: not available yet');
+import { startMetricsServer } from '../api/metrics-server.js';
+import { Collector } from '../collector/collector.js';
+import { type Config, describeConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { metrics } from '../metrics/registry.js';
+import { createStore } from '../store/create-store.js';
+import { stopOnSignal } from './lifecycle.js';
+
+export async function collectCommand(config: Config): Promise<void> {
+  const log = createLogger(config.LOG_LEVEL);
+  log.info({ command: 'collect', config: describeConfig(config) }, 'starting');
+  const m = metrics();
+  const store = createStore(config, log, m);
+  await store.connect();
+  const collector = new Collector({ config, store, metrics: m, log });
+  await collector.start();
+  const server = await startMetricsServer({
+    host: config.API_HOST,
+    port: config.METRICS_PORT,
+    metrics: m,
+    store,
+    collector,
+  });
+  log.info(
+    { url: `http://${config.API_HOST}:${config.METRICS_PORT}/metrics` },
+    'metrics and health listening',
+  );
+  stopOnSignal(
+    {
+      async stop() {
+        await collector.stop();
+        await server.close();
+        await store.close();
+      },
+    },
+    log,
+  );
 }
