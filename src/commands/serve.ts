@@ -1,8 +1,32 @@
-import type { Config } from '../core/config.js';
+/** `alphapulse serve`: the HTTP API only, reading the store (Redis, or embedded when REDIS_URL is unset). */
 
-export async function serveCommand(
-  _config: Config | Record<string, unknown>,
-  _opts?: unknown,
-): Promise<void> {
-  throw new Error('serve: not available yet');
+import { startApiServer } from '../api/server.js';
+import { type Config, describeConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { metrics } from '../metrics/registry.js';
+import { createStore } from '../store/create-store.js';
+import { stopOnSignal } from './lifecycle.js';
+
+export async function serveCommand(config: Config): Promise<void> {
+  const log = createLogger(config.LOG_LEVEL);
+  log.info({ command: 'serve', config: describeConfig(config) }, 'starting');
+  const m = metrics();
+  const store = createStore(config, log, m);
+  await store.connect();
+  let api: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    api = await startApiServer({ config, store, metrics: m, log });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  stopOnSignal(
+    {
+      async stop() {
+        await api.close();
+        await store.close();
+      },
+    },
+    log,
+  );
 }

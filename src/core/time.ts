@@ -73,16 +73,25 @@ export function usToSeconds(us: number): number {
   return us / 1_000_000;
 }
 
+const EPOCH_RE = /^(\d{1,11})(?:\.(\d+))?$/;
+/** Calendar fields in range (Date.UTC would roll 2024-13-45 over into 2025). */
+const ISO_FIELDS_RE = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:$|[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)/;
+
 /**
- * Parses an API time parameter: epoch seconds (integer or float) or ISO-8601.
- * Returns epoch µs, or undefined when it is neither.
+ * Parses an API time parameter: epoch seconds (integer or float, rounded to the nearest
+ * µs, so a float such as Python's `datetime.timestamp()` maps back to its exact µs) or
+ * ISO-8601. Returns epoch µs, or undefined when it is neither.
  */
 export function parseApiTime(text: string): number | undefined {
   const t = text.trim();
-  if (/^\d{1,12}(\.\d{1,9})?$/.test(t)) {
-    const [whole, frac = ''] = t.split('.');
-    return Number(whole) * 1_000_000 + Number(frac.padEnd(6, '0').slice(0, 6));
+  const m = EPOCH_RE.exec(t);
+  if (m) {
+    const frac = m[2] ?? '';
+    const micros =
+      frac.length <= 6 ? Number(frac.padEnd(6, '0')) : Math.round(Number(`${frac.slice(0, 6)}.${frac.slice(6, 15)}`));
+    return Number(m[1]) * 1_000_000 + micros;
   }
+  if (t.length > 40 || !ISO_FIELDS_RE.test(t)) return undefined;
   if (/^\d{4}-\d{2}-\d{2}$/.test(t)) return parseSlow(`${t}T00:00:00Z`);
   const withZone = /[zZ]|[+-]\d{2}:?\d{2}$/.test(t.slice(19)) ? t.replace(/z$/, 'Z') : `${t}Z`;
   return parseSlow(withZone);

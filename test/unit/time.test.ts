@@ -36,3 +36,19 @@ describe('time', () => {
     expect(parseApiTime('-5')).toBeUndefined();
   });
 });
+
+describe('API time edge cases', () => {
+  it('rounds fractions beyond µs to the nearest µs', () => {
+    expect(parseApiTime('1700000000.1234565')).toBe(1_700_000_000_123_457);
+    expect(parseApiTime('1700000000.9999999')).toBe(1_700_000_001_000_000);
+  });
+
+  it('refuses calendar fields out of range instead of rolling them over', () => {
+    expect(parseApiTime('2024-13-45')).toBeUndefined();
+    expect(parseApiTime('2024-02-01T25:00:00Z')).toBeUndefined();
+  });
+
+  it('refuses epoch values too large for exact µs', () => {
+    expect(parseApiTime('123456789012')).toBeUndefined();
+  });
+});

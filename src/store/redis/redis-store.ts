@@ -158,7 +158,7 @@ export class RedisStore implements Store {
   }
 
   async marketStats(exchange: Exchange, symbol: string): Promise<MarketStats | undefined> {
-    const flat = await this.timed('stats', () =>
+    const flat = await this.read('stats', () =>
       this.link.send<string[]>(keys.stats(exchange, symbol), ['HGETALL', keys.stats(exchange, symbol)], true),
     );
     return parseStats(exchange, symbol, flat);
@@ -367,12 +367,13 @@ export class RedisStore implements Store {
       if (reply.length === 0 && blockMs > 0) await new Promise((r) => setTimeout(r, Math.min(blockMs, 100)));
     } else {
       this.blockingLink ??= await this.link.duplicate('blocking');
+      // BLOCK 0 would wait forever: without a wait, do not block at all.
+      const block = blockMs > 0 ? ['BLOCK', String(blockMs)] : [];
       reply = await this.blockingLink.send<[string, RawEntry[]][] | null>(undefined, [
         'XREAD',
         'COUNT',
         String(count),
-        'BLOCK',
-        String(blockMs),
+        ...block,
         'STREAMS',
         ...streamKeys,
         ...cursors.map((c) => c.afterId),
