@@ -75,7 +75,8 @@ export function usToSeconds(us: number): number {
 
 const EPOCH_RE = /^(\d{1,11})(?:\.(\d+))?$/;
 /** Calendar fields in range (Date.UTC would roll 2024-13-45 over into 2025). */
-const ISO_FIELDS_RE = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:$|[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)/;
+const ISO_FIELDS_RE =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:$|[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)/;
 
 /**
  * Parses an API time parameter: epoch seconds (integer or float, rounded to the nearest
@@ -88,7 +89,9 @@ export function parseApiTime(text: string): number | undefined {
   if (m) {
     const frac = m[2] ?? '';
     const micros =
-      frac.length <= 6 ? Number(frac.padEnd(6, '0')) : Math.round(Number(`${frac.slice(0, 6)}.${frac.slice(6, 15)}`));
+      frac.length <= 6
+        ? Number(frac.padEnd(6, '0'))
+        : Math.round(Number(`${frac.slice(0, 6)}.${frac.slice(6, 15)}`));
     return Number(m[1]) * 1_000_000 + micros;
   }
   if (t.length > 40 || !ISO_FIELDS_RE.test(t)) return undefined;
