@@ -44,12 +44,6 @@ export function configFrom(opts: Record<string, unknown>): Config {
   }
 }
 
-/** Turns a usage error into one line on stderr and exit code 2. */
-export function usageError(message: string): never {
-  process.stderr.write(`alphapulse: ${message}\n`);
-  process.exit(2);
-}
-
 const program = new Command('alphapulse')
   .description('AlphaPulse market data: exchange trades and order books -> Redis Streams -> HTTP API')
   .version(VERSION)

@@ -29,6 +29,10 @@ export function registerSimulateCommand(program: Command): void {
       '--corrupt-checksum-every <n>',
       'corrupt every n-th order-book message (Kraken checksum / Coinbase crossed level)',
     )
+    .option(
+      '--rest-rps <n>',
+      'REST requests per second before answering with the rate-limit error (retry/backoff tests)',
+    )
     .option('--truth-file <path>', 'write the ground truth (trades made per exchange and symbol) as JSON')
     .option('--log-level <level>', 'log level', 'info')
     .action(async (opts: Record<string, string | undefined>) => {

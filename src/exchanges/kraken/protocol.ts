@@ -43,3 +43,37 @@ export function krakenRestPair(canonical: string): string {
   const [base, quote] = canonical.split('-') as [string, string];
   return (TO_LEGACY[base] ?? base) + (TO_LEGACY[quote] ?? quote);
 }
+
+/** Assets Kraken REST still names with an X prefix (`XXBT`, `XETH`); fiat gets a Z (`ZUSD`). */
+const X_ASSETS = new Set(['XBT', 'ETH', 'LTC', 'XRP', 'XLM', 'XMR', 'ZEC', 'ETC', 'MLN', 'REP', 'XDG']);
+const Z_ASSETS = new Set(['USD', 'EUR', 'GBP', 'JPY', 'CAD', 'AUD']);
+/** Quotes that give an X-asset pair its legacy key (`XXBTZUSD`, `XETHXXBT`). */
+const LEGACY_KEY_QUOTES = new Set(['USD', 'EUR', 'GBP', 'JPY', 'CAD', 'XBT', 'ETH']);
+
+export interface KrakenPairNames {
+  /** REST result key: `XXBTZUSD`, `XETHZUSD`, or the altname (`SOLUSD`). */
+  key: string;
+  /** `XBTUSD`. */
+  altname: string;
+  /** AssetPairs `wsname`: the v1 name `XBT/USD` (v2 uses `BTC/USD`). */
+  wsname: string;
+  /** AssetPairs asset codes: `XXBT`, `ZUSD`, `SOL`. */
+  base: string;
+  quote: string;
+}
+
+/** Canonical `BTC-USD` -> Kraken REST naming (AssetPairs keys and fields). */
+export function krakenPairNames(canonical: string): KrakenPairNames {
+  const [base, quote] = canonical.split('-') as [string, string];
+  const b = TO_LEGACY[base] ?? base;
+  const q = TO_LEGACY[quote] ?? quote;
+  const code = (a: string) => (X_ASSETS.has(a) ? `X${a}` : Z_ASSETS.has(a) ? `Z${a}` : a);
+  const legacyKey = X_ASSETS.has(b) && b !== 'XDG' && LEGACY_KEY_QUOTES.has(q);
+  return {
+    key: legacyKey ? code(b) + code(q) : b + q,
+    altname: b + q,
+    wsname: `${b}/${q}`,
+    base: code(b),
+    quote: code(q),
+  };
+}
