@@ -191,6 +191,7 @@ export class Collector {
     m.bufferSize.labels('held').set(held);
     const now = Date.now();
     for (const f of this.feeds) {
+      f.flushCounts();
       for (const [symbol, at] of f.lastMarketMessageAt) {
         m.lastMessageAge.labels(f.exchange, symbol).set((now - at) / 1000);
       }
@@ -235,6 +236,7 @@ export class Collector {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.timer);
+    for (const f of this.feeds) f.flushCounts();
     for (const s of this.sequencers.values()) s.stop();
     for (const b of this.books.values()) b.stop();
     this.abort.abort();

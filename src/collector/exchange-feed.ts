@@ -32,6 +32,7 @@ type CounterChild = ReturnType<Metrics['wsMessages']['labels']>;
 export class ExchangeFeed implements FrameSink {
   readonly connection: Connection;
   private readonly typeCounters = new Map<string, CounterChild>();
+  private readonly typeCounts = new Map<string, number>();
   private readonly malformedCounter: CounterChild;
   private readonly once: OncePerKind;
   /** Last frame of any kind, and per market (ms epoch). */
@@ -135,12 +136,22 @@ export class ExchangeFeed implements FrameSink {
   }
 
   message(type: string): void {
-    let c = this.typeCounters.get(type);
-    if (!c) {
-      c = this.o.metrics.wsMessages.labels(this.o.exchange, type);
-      this.typeCounters.set(type, c);
+    // Counted locally per frame, added to the metric on the collector's tick (flushCounts).
+    this.typeCounts.set(type, (this.typeCounts.get(type) ?? 0) + 1);
+  }
+
+  /** Moves the per-type message counts into websocket_messages_total. */
+  flushCounts(): void {
+    for (const [type, n] of this.typeCounts) {
+      if (n === 0) continue;
+      let c = this.typeCounters.get(type);
+      if (!c) {
+        c = this.o.metrics.wsMessages.labels(this.o.exchange, type);
+        this.typeCounters.set(type, c);
+      }
+      c.inc(n);
+      this.typeCounts.set(type, 0);
     }
-    c.inc();
   }
 
   unknown(type: string): void {

@@ -14,7 +14,6 @@ export function nowUs(): number {
 let cachedPrefix = '';
 let cachedSeconds = 0;
 
-const FAST_REST_RE = /^(?:\.\d{1,9})?Z$/;
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /**
@@ -24,10 +23,26 @@ const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}
  */
 export function parseIsoToUs(text: string): number | undefined {
   if (typeof text !== 'string' || text.length < 20) return undefined;
-  if (text.slice(0, 19) !== cachedPrefix) return parseSlow(text);
-  const rest = text.slice(19);
-  if (!FAST_REST_RE.test(rest)) return parseSlow(text);
-  return cachedSeconds * 1_000_000 + fractionToUs(rest);
+  if (!text.startsWith(cachedPrefix) || cachedPrefix === '') return parseSlow(text);
+  // Fast path, no allocation: the rest must be `Z` or `.<1-9 digits>Z`.
+  const n = text.length;
+  if (text.charCodeAt(n - 1) !== 90) return parseSlow(text);
+  if (n === 20) return cachedSeconds * 1_000_000;
+  if (text.charCodeAt(19) !== 46 || n > 30 || n < 22) return parseSlow(text);
+  let micros = 0;
+  for (let i = 20; i < 26; i++) {
+    let d = 0;
+    if (i < n - 1) {
+      d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return parseSlow(text);
+    }
+    micros = micros * 10 + d;
+  }
+  for (let i = 26; i < n - 1; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return parseSlow(text);
+  }
+  return cachedSeconds * 1_000_000 + micros;
 }
 
 function fractionToUs(rest: string): number {

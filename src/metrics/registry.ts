@@ -197,7 +197,11 @@ export function metrics(): Metrics {
     const registry = new client.Registry();
     client.collectDefaultMetrics({ register: registry });
     // Gauges named *_total: promtool flags them; nodejs_active_{handles,requests,resources} carry the same information.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
       registry.removeSingleMetric(name);
     }
     instance = build(registry);

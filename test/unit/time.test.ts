@@ -52,3 +52,27 @@ describe('API time edge cases', () => {
     expect(parseApiTime('123456789012')).toBeUndefined();
   });
 });
+
+describe('ISO fast path', () => {
+  it('agrees with the slow path for every fraction length, also on cache hits', () => {
+    let seed = 1;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const us = 1_600_000_000_000_000 + Math.floor(rnd() * 1e14);
+      const iso = usToIso(us); // ...SS.ffffffZ
+      const digits = Math.floor(rnd() * 10); // 0..9 fractional digits
+      const frac = `${iso.slice(20, 26)}${String(Math.floor(rnd() * 1000)).padStart(3, '0')}`.slice(
+        0,
+        digits,
+      );
+      const text = `${iso.slice(0, 19)}${digits ? `.${frac}` : ''}Z`;
+      const expected = Math.floor(us / 1e6) * 1e6 + Number(frac.slice(0, 6).padEnd(6, '0') || '0');
+      expect(parseIsoToUs(text)).toBe(expected); // first: slow path, fills the cache
+      expect(parseIsoToUs(text)).toBe(expected); // second: fast path
+    }
+    expect(parseIsoToUs('2021-04-17T16:43:37.07x687Z')).toBeUndefined();
+  });
+});
