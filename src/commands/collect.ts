@@ -1,6 +1,7 @@
 /** `alphapulse collect`: collectors only; /metrics and /health on METRICS_PORT. */
 
 import { startMetricsServer } from '../api/metrics-server.js';
+import { LatencyRecorder } from '../bench/latency-recorder.js';
 import { Collector } from '../collector/collector.js';
 import { type Config, describeConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
@@ -14,7 +15,16 @@ export async function collectCommand(config: Config): Promise<void> {
   const m = metrics();
   const store = createStore(config, log, m);
   await store.connect();
-  const collector = new Collector({ config, store, metrics: m, log });
+  // Benchmarks ask for end-to-end latency (exchange send -> store ack) per trade.
+  const latencyFile = process.env.ALPHAPULSE_LATENCY_FILE;
+  const latency = latencyFile ? new LatencyRecorder() : undefined;
+  const collector = new Collector({
+    config,
+    store,
+    metrics: m,
+    log,
+    onWritten: latency ? (_ex, _sym, trades, ackUs) => latency.record(trades, ackUs) : undefined,
+  });
   await collector.start();
   const server = await startMetricsServer({
     host: config.API_HOST,
@@ -31,6 +41,7 @@ export async function collectCommand(config: Config): Promise<void> {
     {
       async stop() {
         await collector.stop();
+        if (latency && latencyFile) latency.writeTo(latencyFile);
         await server.close();
         await store.close();
       },
