@@ -87,7 +87,7 @@ export interface BarQuery {
  * `limit` bars are found or the bounds are reached.
  */
 export async function readBars(reader: StoreReader, q: BarQuery): Promise<BarOut[]> {
-  const stats = await reader.marketStats(q.exchange, q.symbol);
+  const stats = await reader.marketSpan(q.exchange, q.symbol);
   if (!stats || stats.count === 0) return [];
   const iv = q.intervalS;
   // One bar of slack on each side tolerates event times slightly out of trade-id order.

@@ -236,6 +236,14 @@ export const SummaryResponse = Type.Object(
     record_count_by_symbol: Type.Record(Type.String(), Type.Integer(), {
       description: '"exchange:SYMBOL" -> trades written',
     }),
+    archived_records: Type.Optional(
+      Type.Integer({ description: 'trades held in the PostgreSQL history (only with DATABASE_URL)' }),
+    ),
+    archived_count_by_symbol: Type.Optional(
+      Type.Record(Type.String(), Type.Integer(), {
+        description: '"exchange:SYMBOL" -> trades in the PostgreSQL history (only with DATABASE_URL)',
+      }),
+    ),
     processing_time_ms: processingTime,
   },
   { description: 'what the store holds' },

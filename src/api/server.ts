@@ -6,6 +6,7 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { HistoryReader } from '../archive/history.js';
 import type { Collector } from '../collector/collector.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -37,13 +38,15 @@ export interface ApiServerOptions {
   metrics: Metrics;
   log: Logger;
   collector?: Collector | undefined;
+  /** PostgreSQL history: answers ranges older than the Redis retention. */
+  history?: HistoryReader | undefined;
 }
 
 /** Builds the API (routes registered, not listening). */
 export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
   const { config, store, metrics } = opts;
   const log = opts.log.child({ component: 'api' });
-  const reader = new StoreReader(store);
+  const reader = new StoreReader(store, opts.history);
   const ctx: ApiContext = {
     config,
     store,

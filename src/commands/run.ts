@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { startApiServer } from '../api/server.js';
 import type { Archiver } from '../archive/archiver.js';
+import { HistoryReader } from '../archive/history.js';
 import { Collector } from '../collector/collector.js';
 import { type Config, describeConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -84,6 +85,8 @@ export async function runCommand(initial: Config, opts: RunOptions = {}): Promis
   let collector: Collector | undefined;
   let api: FastifyInstance | undefined;
   let archiver: Archiver | undefined;
+  // Ranges older than the Redis retention are answered from the PostgreSQL history.
+  const history = config.DATABASE_URL ? HistoryReader.fromUrl(config.DATABASE_URL, { log }) : undefined;
   const stop = async () => {
     // Collector first (it flushes what it holds), then the API, the history writer (its
     // in-flight batch commits), the simulators, the store.
@@ -91,6 +94,7 @@ export async function runCommand(initial: Config, opts: RunOptions = {}): Promis
     await collector?.stop(deadline);
     await api?.close();
     await archiver?.stop();
+    await history?.close();
     await sims?.close();
     await store.close();
   };
@@ -98,7 +102,7 @@ export async function runCommand(initial: Config, opts: RunOptions = {}): Promis
     await store.connect();
     collector = new Collector({ config, store, metrics: m, log });
     await collector.start();
-    api = await startApiServer({ config, store, metrics: m, log, collector });
+    api = await startApiServer({ config, store, metrics: m, log, collector, history });
     archiver = await maybeArchiver(config, log);
     await archiver?.start();
   } catch (e) {

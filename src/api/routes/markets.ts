@@ -46,10 +46,12 @@ export function marketRoutes(ctx: ApiContext) {
       },
       async (): Promise<SummaryResponse> => {
         const t0 = performance.now();
-        const stats = await ctx.reader.allStats(EXCHANGES);
+        const stats = await ctx.reader.allSpans(EXCHANGES);
         const symbolsByExchange: Record<string, string[]> = {};
         for (const ex of EXCHANGES) symbolsByExchange[ex] = [];
         const recordCount: Record<string, number> = {};
+        const archivedCount: Record<string, number> = {};
+        let archived = 0;
         const distinct = new Set<string>();
         let total = 0;
         let first = Number.POSITIVE_INFINITY;
@@ -58,6 +60,8 @@ export function marketRoutes(ctx: ApiContext) {
           if (s.count <= 0) continue;
           symbolsByExchange[s.exchange]!.push(s.symbol);
           recordCount[marketKey(s.exchange, s.symbol)] = s.count;
+          if (ctx.reader.history) archivedCount[marketKey(s.exchange, s.symbol)] = s.archived;
+          archived += s.archived;
           distinct.add(s.symbol);
           total += s.count;
           if (s.firstTs < first) first = s.firstTs;
@@ -74,6 +78,9 @@ export function marketRoutes(ctx: ApiContext) {
           },
           symbols_by_exchange: symbolsByExchange,
           record_count_by_symbol: recordCount,
+          ...(ctx.reader.history
+            ? { archived_records: archived, archived_count_by_symbol: archivedCount }
+            : {}),
           processing_time_ms: elapsedMs(t0),
         };
       },
