@@ -108,7 +108,7 @@ function suite(kind: StoreKind, db: number) {
       expect(krakenFailures).toBeGreaterThan(2);
       // The simulator corrupts every 25th book update it sends on the connection. Updates
       // received = book messages - snapshots (one per market at start, one per resync).
-      h.collector.feeds.forEach((f) => f.flushCounts());
+      for (const f of h.collector.feeds) f.flushCounts();
       const krakenResyncs = await metricValue(h.metrics, 'book_resyncs_total', { exchange: 'kraken' });
       const bookMessages = await metricValue(h.metrics, 'websocket_messages_total', {
         exchange: 'kraken',
