@@ -586,5 +586,15 @@ export function createArchiver(config: Config, options: CreateArchiverOptions): 
   });
   const pool = createPool(config.DATABASE_URL, { log: options.log, applicationName: 'alphapulse-archiver' });
   options.log.info({ database: describeDatabase(config.DATABASE_URL) }, 'archive database');
-  return new Archiver({ ...options, redis, pool, exchanges: config.EXCHANGES, ownsConnections: true });
+  return new Archiver({
+    batchSize: config.ARCHIVE_BATCH_SIZE,
+    claimMinIdleMs: config.ARCHIVE_CLAIM_IDLE_MS,
+    claimIntervalMs: config.ARCHIVE_CLAIM_INTERVAL_MS,
+    ...(config.ARCHIVE_CONSUMER ? { consumer: config.ARCHIVE_CONSUMER } : {}),
+    ...options,
+    redis,
+    pool,
+    exchanges: config.EXCHANGES,
+    ownsConnections: true,
+  });
 }

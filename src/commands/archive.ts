@@ -1,12 +1,8 @@
 /**
  * `alphapulse archive`: the history writer, Redis trade streams -> PostgreSQL, until
  * SIGINT/SIGTERM (then the in-flight batch commits and is acknowledged, exit 0).
- * Serves /metrics and /health on METRICS_PORT (0 = any free port).
- *
- * Extra variables (additions, read here until they join the configuration table):
- * ARCHIVE_CONSUMER (consumer name, default hostname-pid), ARCHIVE_BATCH_SIZE (entries per
- * market per read, default 1000), ARCHIVE_CLAIM_IDLE_MS (take over entries pending this
- * long, default 30000), ARCHIVE_CLAIM_INTERVAL_MS (default 15000).
+ * Serves /metrics and /health on METRICS_PORT (0 = any free port). Tuning: ARCHIVE_CONSUMER,
+ * ARCHIVE_BATCH_SIZE, ARCHIVE_CLAIM_IDLE_MS, ARCHIVE_CLAIM_INTERVAL_MS (see the configuration).
  */
 
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -18,61 +14,16 @@ import { SERVICE_NAME, VERSION } from '../version.js';
 import { stopOnSignal } from './lifecycle.js';
 import { usageError } from './usage.js';
 
-export interface ArchiveEnv {
-  consumer?: string;
-  batchSize?: number;
-  claimMinIdleMs?: number;
-  claimIntervalMs?: number;
-}
-
-/** Parses the ARCHIVE_* variables; throws an Error naming the variable on a bad value. */
-export function archiveEnv(env: NodeJS.ProcessEnv): ArchiveEnv {
-  const out: ArchiveEnv = {};
-  const int = (name: string, min: number, max: number): number | undefined => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return undefined;
-    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new Error(
-        `invalid configuration: ${name}=${JSON.stringify(raw)} must be an integer ${min}..${max}`,
-      );
-    }
-    return n;
-  };
-  const consumer = env.ARCHIVE_CONSUMER?.trim();
-  if (consumer) {
-    if (!/^[\w.:@-]{1,128}$/.test(consumer)) {
-      throw new Error(
-        `invalid configuration: ARCHIVE_CONSUMER must be 1..128 letters, digits or . : @ - _ characters`,
-      );
-    }
-    out.consumer = consumer;
-  }
-  const batchSize = int('ARCHIVE_BATCH_SIZE', 1, 100_000);
-  if (batchSize !== undefined) out.batchSize = batchSize;
-  const idle = int('ARCHIVE_CLAIM_IDLE_MS', 100, 86_400_000);
-  if (idle !== undefined) out.claimMinIdleMs = idle;
-  const every = int('ARCHIVE_CLAIM_INTERVAL_MS', 100, 86_400_000);
-  if (every !== undefined) out.claimIntervalMs = every;
-  return out;
-}
-
 export async function archiveCommand(config: Config, _opts?: unknown): Promise<void> {
   if (!config.DATABASE_URL)
     usageError('archive needs DATABASE_URL (a postgres:// URL of the history database)');
   if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) {
     usageError('archive needs REDIS_URL or REDIS_CLUSTER_NODES (the Redis holding the trade streams)');
   }
-  let extra: ArchiveEnv;
-  try {
-    extra = archiveEnv(process.env);
-  } catch (e) {
-    usageError((e as Error).message);
-  }
   const log = createLogger(config.LOG_LEVEL);
   log.info({ command: 'archive', config: describeConfig(config) }, 'starting');
   const m = processMetrics();
-  const archiver = createArchiver(config, { log, metrics: m, ...extra });
+  const archiver = createArchiver(config, { log, metrics: m });
   await archiver.start();
   const server = await startArchiveMetricsServer(config, archiver, m.registry, log);
   stopOnSignal(

@@ -65,11 +65,8 @@ async function maybeArchiver(config: Config, log: Logger): Promise<Archiver | un
     );
     return undefined;
   }
-  const [{ createArchiver }, { archiveEnv }] = await Promise.all([
-    import('../archive/archiver.js'),
-    import('./archive.js'),
-  ]);
-  return createArchiver(config, { log, metrics: metrics(), ...archiveEnv(process.env) });
+  const { createArchiver } = await import('../archive/archiver.js');
+  return createArchiver(config, { log, metrics: metrics() });
 }
 
 export async function runCommand(initial: Config, opts: RunOptions = {}): Promise<void> {

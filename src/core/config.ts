@@ -159,12 +159,28 @@ export const VARIABLES = {
   SHARD: spec(shard, 'i/n with 0 <= i < n (e.g. 0/2)', '0/1'),
   COINBASE_REST_RPS: spec(int(1, 10_000), 'an integer 1..10000 (requests per second)', '10'),
   KRAKEN_REST_RPS: spec(int(1, 10_000), 'an integer 1..10000 (requests per second)', '1'),
+  ARCHIVE_CONSUMER: spec(
+    z
+      .string()
+      .trim()
+      .regex(/^[\w.:@-]{1,128}$/),
+    '1..128 letters, digits or . : @ - _ (default hostname-pid)',
+  ),
+  ARCHIVE_BATCH_SIZE: spec(int(1, 100_000), 'an integer 1..100000 (entries per market per read)', '1000'),
+  ARCHIVE_CLAIM_IDLE_MS: spec(int(100, 86_400_000), 'an integer 100..86400000 (milliseconds)', '30000'),
+  ARCHIVE_CLAIM_INTERVAL_MS: spec(int(100, 86_400_000), 'an integer 100..86400000 (milliseconds)', '15000'),
 } as const;
 
 type Vars = typeof VARIABLES;
 export type VariableName = keyof Vars;
 type ValueOf<K extends VariableName> = Vars[K] extends VarSpec<infer T> ? T : never;
-type Optional = 'REDIS_URL' | 'API_TOKEN' | 'DATABASE_URL' | 'CORS_ORIGINS' | 'REDIS_CLUSTER_NODES';
+type Optional =
+  | 'REDIS_URL'
+  | 'API_TOKEN'
+  | 'DATABASE_URL'
+  | 'CORS_ORIGINS'
+  | 'REDIS_CLUSTER_NODES'
+  | 'ARCHIVE_CONSUMER';
 
 export type Config = { [K in Exclude<VariableName, Optional>]: ValueOf<K> } & {
   [K in Optional]: ValueOf<K> | undefined;
