@@ -5,6 +5,7 @@ import { LatencyRecorder } from '../bench/latency-recorder.js';
 import { Collector } from '../collector/collector.js';
 import { type Config, describeConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
+import { backfillProgress } from '../core/progress.js';
 import { metrics } from '../metrics/registry.js';
 import { createStore } from '../store/create-store.js';
 import { stopOnSignal } from './lifecycle.js';
@@ -24,6 +25,7 @@ export async function collectCommand(config: Config): Promise<void> {
     metrics: m,
     log,
     onWritten: latency ? (_ex, _sym, trades, ackUs) => latency.record(trades, ackUs) : undefined,
+    onBackfillProgress: backfillProgress(),
   });
   await collector.start();
   const server = await startMetricsServer({

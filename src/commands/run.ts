@@ -12,6 +12,7 @@ import { HistoryReader } from '../archive/history.js';
 import { Collector } from '../collector/collector.js';
 import { type Config, describeConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { backfillProgress } from '../core/progress.js';
 import { metrics } from '../metrics/registry.js';
 import type { RunningSimulators } from '../sim/index.js';
 import { createStore } from '../store/create-store.js';
@@ -97,7 +98,7 @@ export async function runCommand(initial: Config, opts: RunOptions = {}): Promis
   };
   try {
     await store.connect();
-    collector = new Collector({ config, store, metrics: m, log });
+    collector = new Collector({ config, store, metrics: m, log, onBackfillProgress: backfillProgress() });
     await collector.start();
     api = await startApiServer({ config, store, metrics: m, log, collector, history });
     archiver = await maybeArchiver(config, log);
