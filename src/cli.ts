@@ -47,7 +47,7 @@ export function configFrom(opts: Record<string, unknown>): Config {
 const program = new Command('alphapulse')
   .description('AlphaPulse market data: exchange trades and order books -> Redis Streams -> HTTP API')
   .version(VERSION)
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) })
   .exitOverride((err) => {
     // Bad flags are configuration errors: exit 2 like an invalid variable.
