@@ -24,7 +24,7 @@ import {
 import { KnownSymbols } from './input.js';
 import { LatestTrades } from './latest-trades.js';
 import { bookRoutes } from './routes/books.js';
-import { liveRoutes } from './routes/live.js';
+import { type LiveOptions, liveRoutes } from './routes/live.js';
 import { marketRoutes } from './routes/markets.js';
 import { ohlcvRoutes } from './routes/ohlcv.js';
 import { systemRoutes } from './routes/system.js';
@@ -40,6 +40,8 @@ export interface ApiServerOptions {
   collector?: Collector | undefined;
   /** PostgreSQL history: answers ranges older than the Redis retention. */
   history?: HistoryReader | undefined;
+  /** `/stream` tuning and hooks (tests). */
+  live?: LiveOptions | undefined;
 }
 
 /** Builds the API (routes registered, not listening). */
@@ -92,7 +94,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
       info: {
         title: 'AlphaPulse market data API',
         version: VERSION,
-        description: `${SERVICE_NAME}: Coinbase and Kraken trades, OHLCV bars and order books. Errors are {"error": "<code>", "message": "<text>"}. Times are epoch seconds (float, µs precision) unless noted.`,
+        description: `${SERVICE_NAME}: Coinbase and Kraken trades, OHLCV bars and order books. Errors are {"error": "<code>", "message": "<text>"}. Times are epoch seconds (float, µs precision) unless noted. Also served: GET / (the live dashboard page) and GET /stream (a WebSocket of live trades and books), described in docs/dashboard.md.`,
       },
       components: {
         securitySchemes: {
@@ -121,8 +123,8 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   await app.register(marketRoutes(ctx));
   await app.register(bookRoutes(ctx));
 
-  // ---- live routes: GET / (dashboard) and GET /stream (WebSocket), added by a later step ----
-  await app.register(liveRoutes(ctx));
+  // ---- live routes: GET / (dashboard) and GET /stream (WebSocket) ----
+  await app.register(liveRoutes(ctx, opts.live));
 
   return app;
 }

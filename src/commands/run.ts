@@ -36,6 +36,9 @@ async function startDemoSimulators(
     symbols: config.SYMBOLS,
     ratePerSymbol: DEMO_RATE,
     seed: 1,
+    // Ids grow with the clock, so a restarted demo writing to a persistent Redis continues
+    // above what it stored before instead of repeating old ids.
+    firstTradeId: Date.now(),
     host: '127.0.0.1',
     ports: { coinbase: 0, kraken: 0 },
     bookRate: DEMO_BOOK_RATE,

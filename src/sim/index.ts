@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   /** Stop generating trades and book changes after this many seconds. */
   durationS?: number;
   faults?: FaultOptions;
+  /** First trade id of every market (default: derived from the seed). */
+  firstTradeId?: number;
   /** When set, REST answers the exchange's rate-limit error beyond this many requests per second. */
   restRps?: number;
   /** Coinbase closes connections that have not subscribed within this time (default 5000 ms). */
@@ -125,7 +127,11 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
   for (const exchange of exchanges) {
     const bySymbol = new Map<string, SimMarket>();
     for (const symbol of symbols) {
-      const m = new SimMarket(marketSpec(exchange, symbol, options.seed), options.seed, faults.gapEvery);
+      const m = new SimMarket(
+        marketSpec(exchange, symbol, options.seed, options.firstTradeId),
+        options.seed,
+        faults.gapEvery,
+      );
       m.open(openedAt);
       bySymbol.set(symbol, m);
     }

@@ -41,14 +41,14 @@ function fallbackDecimals(exchange: Exchange, price: number): number {
   return price >= 10_000 ? 1 : price >= 100 ? 2 : price >= 1 ? 4 : 6;
 }
 
-export function marketSpec(exchange: Exchange, symbol: string, seed: number): MarketSpec {
+export function marketSpec(exchange: Exchange, symbol: string, seed: number, firstId?: number): MarketSpec {
   const [base, quote] = splitSymbol(symbol);
   const price = START_PRICES[base] ?? DEFAULT_START_PRICE;
   const priceDecimals = PRICE_DECIMALS[exchange][symbol] ?? fallbackDecimals(exchange, price);
   const h = deriveSeed(seed, exchange, symbol, 'ids');
   // Real-looking id ranges: Coinbase ids are in the hundreds of millions, Kraken's in the millions.
   const firstTradeId =
-    exchange === 'coinbase' ? 100_000_000 + (h % 10_000_000) : 10_000_000 + (h % 1_000_000);
+    firstId ?? (exchange === 'coinbase' ? 100_000_000 + (h % 10_000_000) : 10_000_000 + (h % 1_000_000));
   return {
     exchange,
     symbol,
