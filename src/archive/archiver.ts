@@ -191,7 +191,7 @@ export class Archiver {
   async health(): Promise<{ redis: boolean; postgres: boolean }> {
     const [redis, postgres] = await Promise.all([
       this.o.redis.ready
-        ? this.o.redis.send(undefined, ['PING'], true).then(
+        ? this.o.redis.ping().then(
             () => true,
             () => false,
           )

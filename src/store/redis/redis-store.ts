@@ -20,6 +20,7 @@ import {
 } from '../store.js';
 import { RedisLink } from './link.js';
 import { INGEST, TRADES_IN_RANGE } from './scripts.js';
+import { ClusterStreamReader, type XReadReply } from './stream-reader.js';
 
 export interface RedisStoreOptions {
   url?: string | undefined;
@@ -38,7 +39,7 @@ const SIGNAL_MAXLEN = 10_000;
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   readonly link: RedisLink;
-  private blockingLink: RedisLink | undefined;
+  private clusterReader: ClusterStreamReader | undefined;
   private readonly readTimeoutMs: number;
 
   constructor(private readonly options: RedisStoreOptions) {
@@ -61,14 +62,15 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.blockingLink?.close();
+    this.clusterReader?.clear();
     await this.link.close();
   }
 
   async ping(): Promise<boolean> {
     if (!this.link.ready) return false;
     try {
-      await this.timed('ping', () => this.link.send(undefined, ['PING'], true), 1000);
+      // Every master of a cluster: the store is up when the whole keyspace answers.
+      await this.timed('ping', () => this.link.ping(), 1000);
       return true;
     } catch {
       return false;
@@ -351,38 +353,24 @@ export class RedisStore implements Store {
     const streamKeys = cursors.map((c) =>
       (c.stream === 'trades' ? keys.trades : keys.book)(c.exchange, c.symbol),
     );
-    let reply: [string, RawEntry[]][] | null;
-    if (this.link.isCluster) {
-      // Keys of different markets live on different slots: read each without blocking.
-      const parts = await Promise.all(
-        cursors.map((c, i) =>
-          this.link.send<[string, RawEntry[]][] | null>(
-            streamKeys[i],
-            ['XREAD', 'COUNT', String(count), 'STREAMS', streamKeys[i]!, c.afterId],
-            true,
-          ),
-        ),
-      );
-      reply = parts.flatMap((p) => p ?? []);
-      if (reply.length === 0 && blockMs > 0) await new Promise((r) => setTimeout(r, Math.min(blockMs, 100)));
-    } else {
-      this.blockingLink ??= await this.link.duplicate('blocking');
-      // BLOCK 0 would wait forever: without a wait, do not block at all.
-      const block = blockMs > 0 ? ['BLOCK', String(blockMs)] : [];
-      reply = await this.blockingLink.send<[string, RawEntry[]][] | null>(undefined, [
-        'XREAD',
-        'COUNT',
-        String(count),
-        ...block,
-        'STREAMS',
-        ...streamKeys,
-        ...cursors.map((c) => c.afterId),
-      ]);
+    const ids = cursors.map((c) => c.afterId);
+    let reply: XReadReply;
+    try {
+      if (this.link.isCluster) {
+        // One XREAD per market (slot); see stream-reader.ts.
+        this.clusterReader ??= new ClusterStreamReader(this.link);
+        reply = await this.clusterReader.read(streamKeys, ids, count, blockMs);
+      } else {
+        reply = await this.readBlocking(streamKeys, ids, count, blockMs);
+      }
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) throw e;
+      throw new StoreUnavailableError(`redis stream read failed: ${(e as Error)?.message ?? e}`);
     }
+    const index = new Map(streamKeys.map((k, i) => [k, i]));
     const out: StreamItem[] = [];
     for (const [key, entries] of reply ?? []) {
-      const idx = streamKeys.indexOf(key);
-      const c = cursors[idx];
+      const c = cursors[index.get(key) ?? -1];
       if (!c) continue;
       for (const e of entries) {
         if (c.stream === 'trades') {
@@ -395,6 +383,45 @@ export class RedisStore implements Store {
       }
     }
     return out;
+  }
+
+  /** One server: a single XREAD over every stream, on a dedicated (pooled) connection. */
+  private async readBlocking(
+    streamKeys: readonly string[],
+    ids: readonly string[],
+    count: number,
+    blockMs: number,
+  ): Promise<XReadReply> {
+    const conn = await this.link.acquireBlocking(undefined);
+    // BLOCK 0 would wait forever: without a wait, do not block at all.
+    const block = blockMs > 0 ? ['BLOCK', String(blockMs)] : [];
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const reply = await Promise.race([
+        conn.client.sendCommand<XReadReply>([
+          'XREAD',
+          'COUNT',
+          String(count),
+          ...block,
+          'STREAMS',
+          ...streamKeys,
+          ...ids,
+        ]),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new StoreUnavailableError('redis stream read timed out')),
+            Math.max(blockMs, 0) + 5000,
+          );
+        }),
+      ]);
+      this.link.releaseBlocking(conn, true);
+      return reply;
+    } catch (e) {
+      this.link.releaseBlocking(conn, false);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async lastStreamId(stream: 'trades' | 'book', exchange: Exchange, symbol: string): Promise<string> {
