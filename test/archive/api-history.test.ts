@@ -39,12 +39,23 @@ describe('API over Redis + PostgreSQL history', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     redisUrl = await freshRedisUrl(5);
-    store = new RedisStore({ url: redisUrl, streamMaxlen: 1_000_000, log: silentLogger, metrics: createMetrics() });
+    store = new RedisStore({
+      url: redisUrl,
+      streamMaxlen: 1_000_000,
+      log: silentLogger,
+      metrics: createMetrics(),
+    });
     await store.connect();
-    trades = new TradeGen({ exchange: EX, symbol: SYM, base: 60000, priceDecimals: 2 }, 42, 5000, T0).next(3000);
+    trades = new TradeGen({ exchange: EX, symbol: SYM, base: 60000, priceDecimals: 2 }, 42, 5000, T0).next(
+      3000,
+    );
     await ingest(store, trades, rng(1));
     const config = loadConfig({ env: { REDIS_URL: redisUrl, DATABASE_URL: db.url, EXCHANGES: 'coinbase' } });
-    const archiver = createArchiver(config, { log: silentLogger, metrics: createMetrics(), lagIntervalMs: 100 });
+    const archiver = createArchiver(config, {
+      log: silentLogger,
+      metrics: createMetrics(),
+      lagIntervalMs: 100,
+    });
     await archiver.start();
     await waitFor('everything archived', async () => {
       const counts = await HistoryReader.fromUrl(db.url).counts();
@@ -71,7 +82,12 @@ describe('API over Redis + PostgreSQL history', () => {
 
     // 1. Redis holds everything: these are the reference answers.
     app = await buildApiServer({ config, store, metrics: createMetrics(), log: silentLogger });
-    const ref = { early: await get(early), across: await get(across), capped: await get(capped), bars: await get(bars) };
+    const ref = {
+      early: await get(early),
+      across: await get(across),
+      capped: await get(capped),
+      bars: await get(bars),
+    };
     expect((ref.early.data as unknown[]).length).toBe(801);
     await app.close();
 
