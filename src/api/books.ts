@@ -4,7 +4,7 @@
  * numbers only in the answer.
  */
 
-import { compareDecimal, isPlainDecimal } from '../core/decimal.js';
+import { compareDecimal, subtractDecimal } from '../core/decimal.js';
 import { usToSeconds } from '../core/time.js';
 import type { LevelText } from '../core/types.js';
 import type { BookTop } from '../store/store.js';
@@ -138,32 +138,4 @@ export function spreadAnswer(symbol: string, tops: readonly BookTop[]): SpreadRe
     spread_bps: spreadBps,
     crossed,
   };
-}
-
-/** Exact `a - b` of two plain non-negative decimals (the result may be negative). */
-export function subtractDecimal(a: string, b: string): string {
-  if (!isPlainDecimal(a) || !isPlainDecimal(b)) return String(Number(a) - Number(b));
-  const scale = Math.max(fractionDigits(a), fractionDigits(b));
-  const diff = scaled(a, scale) - scaled(b, scale);
-  const negative = diff < 0n;
-  const digits = (negative ? -diff : diff).toString().padStart(scale + 1, '0');
-  const int = digits.slice(0, digits.length - scale);
-  let frac = scale > 0 ? digits.slice(digits.length - scale) : '';
-  let end = frac.length;
-  while (end > 0 && frac.charCodeAt(end - 1) === 48) end--;
-  frac = frac.slice(0, end);
-  const body = frac ? `${int}.${frac}` : int;
-  return negative && body !== '0' ? `-${body}` : body;
-}
-
-function fractionDigits(s: string): number {
-  const dot = s.indexOf('.');
-  return dot < 0 ? 0 : s.length - dot - 1;
-}
-
-function scaled(s: string, scale: number): bigint {
-  const dot = s.indexOf('.');
-  if (dot < 0) return BigInt(s + '0'.repeat(scale));
-  const frac = s.slice(dot + 1);
-  return BigInt(s.slice(0, dot) + frac + '0'.repeat(scale - frac.length));
 }

@@ -90,15 +90,26 @@ function toScaled(text: string, scale: number): bigint {
 }
 
 function fromScaled(value: bigint, scale: number): string {
-  if (scale === 0) return value.toString();
-  const digits = value.toString().padStart(scale + 1, '0');
-  return canonicalDecimal(`${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`);
+  const negative = value < 0n;
+  const abs = negative ? -value : value;
+  if (scale === 0) return negative ? `-${abs}` : abs.toString();
+  const digits = abs.toString().padStart(scale + 1, '0');
+  const body = canonicalDecimal(
+    `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`,
+  );
+  return negative && body !== '0' ? `-${body}` : body;
 }
 
 /** Exact sum of two plain decimals, canonical result. */
 export function addDecimal(a: string, b: string): string {
   const scale = Math.max(scaleOf(a), scaleOf(b));
   return fromScaled(toScaled(a, scale) + toScaled(b, scale), scale);
+}
+
+/** Exact `a - b` of two plain decimals, canonical (negative results carry a `-`). */
+export function subtractDecimal(a: string, b: string): string {
+  const scale = Math.max(scaleOf(a), scaleOf(b));
+  return fromScaled(toScaled(a, scale) - toScaled(b, scale), scale);
 }
 
 /** Exact sum of many plain decimals, canonical result ("0" for none). */

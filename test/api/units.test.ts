@@ -1,7 +1,6 @@
 /** Pure pieces of the API: time parameters, exact spreads, error classification. */
 
 import { describe, expect, it } from 'vitest';
-import { subtractDecimal } from '../../src/api/books.js';
 import { ApiError, classifyError } from '../../src/api/errors.js';
 import { parseRange, parseTimeParam, resolveSymbolText } from '../../src/api/input.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
@@ -65,16 +64,6 @@ describe('symbols', () => {
       expect((e as ApiError).message).not.toContain('\u0000');
       expect((e as ApiError).message).not.toContain('"symbol');
     }
-  });
-});
-
-describe('exact spreads', () => {
-  it('subtracts decimals exactly', () => {
-    expect(subtractDecimal('43001', '43002.1')).toBe('-1.1');
-    expect(subtractDecimal('0.3', '0.1')).toBe('0.2');
-    expect(subtractDecimal('100.10', '100.1')).toBe('0');
-    expect(subtractDecimal('1', '0.00000001')).toBe('0.99999999');
-    expect(subtractDecimal('0.00000001', '1')).toBe('-0.99999999');
   });
 });
 

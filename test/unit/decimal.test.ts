@@ -5,6 +5,7 @@ import {
   compareDecimal,
   isPlainDecimal,
   isZeroDecimal,
+  subtractDecimal,
   sumDecimals,
   toPlainDecimal,
 } from '../../src/core/decimal.js';
@@ -38,6 +39,14 @@ describe('decimal text', () => {
     expect(compareDecimal('0.05', '0.5')).toBeLessThan(0);
     expect(compareDecimal('0.12', '0.1')).toBeGreaterThan(0);
     expect(compareDecimal('1.00000000000000000001', '1')).toBeGreaterThan(0);
+  });
+
+  it('subtracts exactly, signs included', () => {
+    expect(subtractDecimal('43001', '43002.1')).toBe('-1.1');
+    expect(subtractDecimal('0.3', '0.1')).toBe('0.2');
+    expect(subtractDecimal('100.10', '100.1')).toBe('0');
+    expect(subtractDecimal('1', '0.00000001')).toBe('0.99999999');
+    expect(subtractDecimal('0.00000001', '1')).toBe('-0.99999999');
   });
 
   it('adds exactly', () => {

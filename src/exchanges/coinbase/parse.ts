@@ -4,6 +4,7 @@ import { isPlainDecimal, isZeroDecimal } from '../../core/decimal.js';
 import { parseIsoToUs } from '../../core/time.js';
 import type { LevelText, Side, Trade } from '../../core/types.js';
 import type { FrameSink } from '../adapter.js';
+import { parseJsonObject } from '../json-frame.js';
 
 type Json = Record<string, unknown>;
 
@@ -77,19 +78,8 @@ export function createCoinbaseParser(symbols: readonly string[]) {
   }
 
   return function parseFrame(text: string, recvTs: number, sink: FrameSink): void {
-    let o: Json;
-    try {
-      o = JSON.parse(text) as Json;
-    } catch {
-      sink.message('invalid');
-      sink.malformed('invalid_json', text.slice(0, 120));
-      return;
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-      sink.message('invalid');
-      sink.malformed('not_an_object', text.slice(0, 120));
-      return;
-    }
+    const o = parseJsonObject(text, sink);
+    if (!o) return;
     const type = o.type;
     switch (type) {
       case 'match':

@@ -5,6 +5,7 @@ import { tryParseSymbol } from '../../core/symbols.js';
 import { parseIsoToUs } from '../../core/time.js';
 import type { LevelText, Trade } from '../../core/types.js';
 import type { FrameSink } from '../adapter.js';
+import { parseJsonObject } from '../json-frame.js';
 
 type Json = Record<string, unknown>;
 
@@ -117,19 +118,8 @@ export function createKrakenParser(symbols: readonly string[]) {
   }
 
   return function parseFrame(text: string, recvTs: number, sink: FrameSink): void {
-    let o: Json;
-    try {
-      o = JSON.parse(quoteNumberFields(text)) as Json;
-    } catch {
-      sink.message('invalid');
-      sink.malformed('invalid_json', text.slice(0, 120));
-      return;
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-      sink.message('invalid');
-      sink.malformed('not_an_object', text.slice(0, 120));
-      return;
-    }
+    const o = parseJsonObject(quoteNumberFields(text), sink);
+    if (!o) return;
     const channel = o.channel;
     if (typeof channel === 'string') {
       switch (channel) {
