@@ -64,3 +64,9 @@ export function deriveSeed(seed: number, ...labels: string[]): number {
   }
   return mix32(h);
 }
+
+/** A seeded uniform [0, 1) generator as a plain function (tests, benchmarks). */
+export function uniform(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.next();
+}

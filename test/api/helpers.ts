@@ -10,20 +10,11 @@ import { loadConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { Exchange, LevelText, Trade } from '../../src/core/types.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
+import { uniform } from '../../src/sim/prng.js';
 import { aggregateByMinute } from '../../src/store/aggregate.js';
 import type { BookTop, Store } from '../../src/store/store.js';
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = uniform;
 
 /** Decimal text with at most `decimals` digits and no trailing zeros (as exchanges send them). */
 function text(units: number, decimals: number): string {

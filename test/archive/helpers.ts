@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { compareDecimal, sumDecimals } from '../../src/core/decimal.js';
 import type { Candle, Exchange, Trade } from '../../src/core/types.js';
+import { uniform } from '../../src/sim/prng.js';
 import { aggregateByMinute, minuteBucket } from '../../src/store/aggregate.js';
 import type { RedisStore } from '../../src/store/redis/redis-store.js';
 
@@ -36,17 +37,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the simulators' mulberry32). */
+export const rng = uniform;
 
 export interface MarketSpec {
   exchange: Exchange;

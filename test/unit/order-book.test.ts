@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OrderBook } from '../../src/book/order-book.js';
 import type { LevelText } from '../../src/core/types.js';
+import { uniform } from '../../src/sim/prng.js';
 
 /** The obviously-correct reference: a plain map, sorted on every read by exact decimal value. */
 class NaiveBook {
@@ -32,18 +33,6 @@ class NaiveBook {
   }
 }
 
-/** Deterministic PRNG so a failure is reproducible from its seed. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomPrice(r: () => number): string {
   // Same values in different spellings (trailing zeros, leading zeros) must hit one level.
   const ticks = 1000 + Math.floor(r() * 400);
@@ -64,7 +53,7 @@ const view = (b: OrderBook, side: 'bids' | 'asks') => b[side].top().map((l) => [
 describe('order book engine vs a naive reference', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`random update sequences agree (seed ${seed})`, () => {
-      const r = mulberry32(seed);
+      const r = uniform(seed);
       const book = new OrderBook();
       const ref = new NaiveBook();
       for (let step = 0; step < 3000; step++) {
