@@ -135,6 +135,8 @@ export interface Store {
   /** Stats of every market of the given exchanges that has any. */
   allStats(exchanges: readonly Exchange[]): Promise<MarketStats[]>;
   bookTop(exchange: Exchange, symbol: string): Promise<BookTop | undefined>;
+  /** The latest `limit` entries of `signals:{SYM}`, oldest first. */
+  signals(symbol: string, limit: number): Promise<{ id: string; fields: Record<string, string> }[]>;
   gaps(
     exchange: Exchange,
     symbol: string,

@@ -202,3 +202,25 @@ describe('redis layout', () => {
     await c.close();
   });
 });
+
+describe('signals on both stores', () => {
+  it('reads back what was published, oldest first', async () => {
+    const url = await freshRedisUrl(2);
+    for (const store of [
+      new RedisStore({ url, streamMaxlen: 1000, log: silentLogger, metrics: createMetrics() }),
+      new EmbeddedStore({ maxTradesPerMarket: 10 }),
+    ] as Store[]) {
+      await store.connect();
+      await store.publishSignal('BTC-USD', { type: 'crossed', n: '1' });
+      await store.publishSignal('ETH-USD', { type: 'crossed', n: '2' });
+      await store.publishSignal('BTC-USD', { type: 'crossed', n: '3' });
+      const got = await store.signals('BTC-USD', 10);
+      expect(got.map((s) => s.fields)).toEqual([
+        { type: 'crossed', n: '1' },
+        { type: 'crossed', n: '3' },
+      ]);
+      expect((await store.signals('BTC-USD', 1)).map((s) => s.fields.n)).toEqual(['3']);
+      await store.close();
+    }
+  });
+});

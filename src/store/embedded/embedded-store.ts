@@ -43,7 +43,7 @@ export class EmbeddedStore implements Store {
   readonly healthy = true;
   private readonly markets = new Map<string, MarketData>();
   private readonly symbolSets = new Map<Exchange, Set<string>>();
-  private readonly signals: { id: string; symbol: string; fields: Record<string, string> }[] = [];
+  private readonly signalLog: { id: string; symbol: string; fields: Record<string, string> }[] = [];
   private readonly clock = new StreamIdClock();
   private readonly events = new EventEmitter();
 
@@ -169,8 +169,8 @@ export class EmbeddedStore implements Store {
   }
 
   async publishSignal(symbol: string, fields: Record<string, string>): Promise<void> {
-    this.signals.push({ id: this.clock.next(), symbol, fields });
-    if (this.signals.length > 10_000) this.signals.shift();
+    this.signalLog.push({ id: this.clock.next(), symbol, fields });
+    if (this.signalLog.length > 10_000) this.signalLog.shift();
   }
 
   // ---- reader side ----
@@ -238,6 +238,13 @@ export class EmbeddedStore implements Store {
 
   async bookTop(exchange: Exchange, symbol: string): Promise<BookTop | undefined> {
     return this.market(exchange, symbol)?.top;
+  }
+
+  async signals(symbol: string, limit: number) {
+    return this.signalLog
+      .filter((s) => s.symbol === symbol)
+      .slice(-limit)
+      .map(({ id, fields }) => ({ id, fields: { ...fields } }));
   }
 
   async gaps(exchange: Exchange, symbol: string) {

@@ -333,6 +333,18 @@ export class RedisStore implements Store {
     }
   }
 
+  async signals(symbol: string, limit: number) {
+    const k = keys.signals(symbol);
+    const raw = await this.read('signals', () =>
+      this.link.send<RawEntry[]>(k, ['XREVRANGE', k, '+', '-', 'COUNT', String(limit)], true),
+    );
+    return raw.reverse().map(([id, f]) => {
+      const fields: Record<string, string> = {};
+      for (let i = 0; i + 1 < f.length; i += 2) fields[f[i]!] = f[i + 1]!;
+      return { id, fields };
+    });
+  }
+
   async gaps(exchange: Exchange, symbol: string) {
     const k = keys.gaps(exchange, symbol);
     const raw = await this.read('gaps', () => this.link.send<RawEntry[]>(k, ['XRANGE', k, '-', '+'], true));
