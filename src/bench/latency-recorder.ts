@@ -2,54 +2,133 @@
  * End-to-end latency for benchmarks: exchange event time (the simulator stamps a trade
  * with the moment it sends it) to store acknowledgement, per trade, in an HDR histogram.
  * Enabled in a collector process by ALPHAPULSE_LATENCY_FILE; written there at exit.
+ * ALPHAPULSE_LATENCY_FROM_US (epoch µs) excludes trades made before it (benchmark warm-up).
+ * ALPHAPULSE_LATENCY_PEER_OFFSET_US is the trade-stamping process's clock offset (see
+ * clock-probe.ts); with this process's own, it cancels the up-to-1 ms error between the
+ * two processes' `nowUs()` clocks.
  */
 
 import { writeFileSync } from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
 import type { Trade } from '../core/types.js';
+import { clockOffsetUs } from './clock-probe.js';
 
 export interface LatencyReport {
   count: number;
+  /** Start of the measured window (epoch µs; 0 = from the first trade). */
+  from_us: number;
+  /** Added to every ack - trade time for the two processes' clock offsets (µs). */
+  clock_correction_us: number;
   first_ack_us: number;
   last_ack_us: number;
   /** Milliseconds. */
   latency_ms: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  /** The same per exchange. */
+  by_exchange: Record<string, { count: number; latency_ms: LatencyReport['latency_ms'] }>;
+  /** The latency split at the collector's frame receive time (every 4th trade). */
+  split_ms: { to_receive: LatencyReport['latency_ms']; in_collector: LatencyReport['latency_ms'] };
   /** Compressed HDR histogram (µs), for merging and re-analysis. */
   hdr_base64: string;
 }
 
-export class LatencyRecorder {
-  private readonly h = hdr.build({
+/** One trade in this many is recorded in the latency split histograms. */
+const SPLIT_SAMPLE = 4;
+
+function newHistogram(): hdr.Histogram {
+  return hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,
     numberOfSignificantValueDigits: 3,
   });
+}
+
+function summary(h: hdr.Histogram): LatencyReport['latency_ms'] {
+  const ms = (p: number) => h.getValueAtPercentile(p) / 1000;
+  return {
+    p50: ms(50),
+    p90: ms(90),
+    p99: ms(99),
+    p999: ms(99.9),
+    max: h.maxValue / 1000,
+    mean: h.mean / 1000,
+  };
+}
+
+export class LatencyRecorder {
+  /** One histogram per exchange (merged for the total at report time: one record per trade). */
+  private readonly byExchange = new Map<string, hdr.Histogram>();
+  /** Trade time -> frame received by the collector (simulator send lag, socket buffers, event-loop wait). */
+  private readonly toReceive = newHistogram();
+  /** Frame received -> store acknowledgement (parse, sequence, batch, Redis round trip). */
+  private readonly inCollector = newHistogram();
   private count = 0;
   private firstAck = 0;
   private lastAck = 0;
 
+  /** Added to ack - trade time: the stamping process's clock offset minus ours (µs). */
+  private readonly correctionUs: number;
+
+  /**
+   * @param fromUs trades with an event time before this (epoch µs) are not recorded.
+   * @param peerOffsetUs clock offset of the process that stamped the trades (undefined: not corrected).
+   */
+  constructor(
+    private readonly fromUs = Number(process.env.ALPHAPULSE_LATENCY_FROM_US ?? 0) || 0,
+    peerOffsetUs: number | undefined = process.env.ALPHAPULSE_LATENCY_PEER_OFFSET_US
+      ? Number(process.env.ALPHAPULSE_LATENCY_PEER_OFFSET_US)
+      : undefined,
+  ) {
+    this.correctionUs =
+      peerOffsetUs !== undefined && Number.isFinite(peerOffsetUs) ? peerOffsetUs - clockOffsetUs() : 0;
+  }
+
+  private histogram(exchange: string): hdr.Histogram {
+    let h = this.byExchange.get(exchange);
+    if (!h) {
+      h = newHistogram();
+      this.byExchange.set(exchange, h);
+    }
+    return h;
+  }
+
   record(trades: readonly Trade[], ackUs: number): void {
+    if (trades.length === 0) return;
+    // A batch holds one market's trades.
+    const h = this.histogram(trades[0]!.exchange);
+    let n = 0;
+    for (let i = 0; i < trades.length; i++) {
+      const ts = trades[i]!.ts;
+      if (ts < this.fromUs) continue;
+      h.recordValue(Math.max(1, ackUs - ts + this.correctionUs));
+      // The split is diagnostic: every 4th trade is plenty and keeps the recorder cheap.
+      if ((this.count + n) % SPLIT_SAMPLE === 0) {
+        const recvTs = trades[i]!.recvTs;
+        this.toReceive.recordValue(Math.max(1, recvTs - ts + this.correctionUs));
+        this.inCollector.recordValue(Math.max(1, ackUs - recvTs));
+      }
+      n++;
+    }
+    if (n === 0) return;
     if (this.count === 0) this.firstAck = ackUs;
     this.lastAck = ackUs;
-    for (let i = 0; i < trades.length; i++) this.h.recordValue(Math.max(1, ackUs - trades[i]!.ts));
-    this.count += trades.length;
+    this.count += n;
   }
 
   report(): LatencyReport {
-    const ms = (p: number) => this.h.getValueAtPercentile(p) / 1000;
+    const total = newHistogram();
+    for (const h of this.byExchange.values()) total.add(h);
+    const by_exchange: LatencyReport['by_exchange'] = {};
+    for (const [ex, h] of this.byExchange) by_exchange[ex] = { count: h.totalCount, latency_ms: summary(h) };
     return {
       count: this.count,
+      from_us: this.fromUs,
+      clock_correction_us: this.correctionUs,
       first_ack_us: this.firstAck,
       last_ack_us: this.lastAck,
-      latency_ms: {
-        p50: ms(50),
-        p90: ms(90),
-        p99: ms(99),
-        p999: ms(99.9),
-        max: this.h.maxValue / 1000,
-        mean: this.h.mean / 1000,
-      },
-      hdr_base64: hdr.encodeIntoCompressedBase64(this.h),
+      latency_ms: summary(total),
+      by_exchange,
+      split_ms: { to_receive: summary(this.toReceive), in_collector: summary(this.inCollector) },
+      hdr_base64: hdr.encodeIntoCompressedBase64(total),
     };
   }
 

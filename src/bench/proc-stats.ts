@@ -28,3 +28,16 @@ export function machineDescription(): string {
   }
   return cpu;
 }
+
+/**
+ * Seconds the process's main thread spent runnable but waiting for a CPU (Linux schedstat;
+ * 0 when unavailable). High values mean other work on the machine delayed it.
+ */
+export function runQueueWaitSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/);
+    return Number(f[1] ?? 0) / 1e9;
+  } catch {
+    return 0;
+  }
+}

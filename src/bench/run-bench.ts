@@ -4,19 +4,26 @@
  * Redis is the one of REDIS_URL or a private redis-server started for the run. Offered
  * load is exact (the simulator's clock), `lost` is computed against the simulator's own
  * truth file, latency is simulator send time -> Redis acknowledgement per trade.
+ *
+ * Order of start: Redis, the simulator (it starts making trades at once), then the
+ * collector, which subscribes when it is up. The first `warmupS` seconds of the
+ * simulator's clock (collector start-up, connection, JIT warm-up) are excluded from the
+ * latency histogram, the achieved rate and the CPU figures; the simulator runs
+ * `warmupS + durationS` seconds in all. Loss is counted over the whole run.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createClient } from 'redis';
 import type { LatencyReport } from './latency-recorder.js';
-import { cpuSeconds, machineDescription, rssMb } from './proc-stats.js';
+import { cpuSeconds, machineDescription, rssMb, runQueueWaitSeconds } from './proc-stats.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../cli.js');
+const CLOCK_PROBE = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../clock-probe.js')).href;
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'LTC-USD', 'ADA-USD', 'DOT-USD', 'XRP-USD', 'LINK-USD'];
 
 export interface BenchOptions {
@@ -28,6 +35,23 @@ export interface BenchOptions {
   progress?: boolean;
   batchTimeoutMs?: number;
   bufferSize?: number;
+  /** Seconds at the start excluded from latency, rate and CPU (default 2). */
+  warmupS?: number;
+  /** Order-book depth the collector keeps (default 0 = trades only). */
+  bookDepth?: number;
+  /** Book changes per second per market from the simulator (default 0). */
+  bookRate?: number;
+  /** Extra environment for the collector process. */
+  collectorEnv?: NodeJS.ProcessEnv;
+  /** Node flags for the collector process (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
+  collectorNodeArgs?: string[];
+  /** Told the wall-clock times (Date.now ms) of the collector's start and of the measured window. */
+  onTimes?: (t: { collectorSpawnMs: number; windowStartMs: number; windowEndMs: number }) => void;
+  /**
+   * Runs once the warm-up is over, while the load goes on (e.g. API load against the same
+   * Redis). The load phase lasts at least until it resolves.
+   */
+  duringLoad?: (ctx: { redisUrl: string; marketList: string[] }) => Promise<void>;
 }
 
 export interface BenchResult {
@@ -44,6 +68,28 @@ export interface BenchResult {
   markets: string[];
   duration_s: number;
   machine: string;
+  /** Added: seconds of warm-up excluded from latency, rate and CPU. */
+  warmup_s: number;
+  /** Added: the Redis server's version (INFO server). */
+  redis_version: string;
+  /**
+   * Added: % of the window the collector's main thread was runnable but waiting for a CPU
+   * (Linux schedstat): time other processes took from it. Near 0 on a quiet machine.
+   */
+  collector_cpu_wait_pct: number;
+  /** Added: the machine's 1-minute load average when the measured window began (noise indicator). */
+  load_avg_1m: number;
+  /**
+   * Added: the latency split at the collector's frame receive time: trade made -> frame
+   * received (simulator send lag, socket buffers, waiting for the collector's event loop)
+   * and frame received -> Redis ack (parse, batch, write).
+   */
+  latency_split_ms: {
+    to_receive: { p50: number; p99: number; max: number };
+    in_collector: { p50: number; p99: number; max: number };
+  } | null;
+  /** Added: latency per exchange (each exchange's markets), same definition. */
+  latency_by_exchange_ms: Record<string, { count: number; p50: number; p99: number; max: number }>;
 }
 
 async function freePort(): Promise<number> {
@@ -57,9 +103,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
+// ws uses the optional native bufferutil when it can load it; a dev install has it (through
+// ccxt), a production install does not. Benchmarks measure what production runs.
+const CHILD_ENV = { WS_NO_BUFFER_UTIL: '1' };
+
+function spawnNode(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+    env: { ...process.env, ...CHILD_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -83,6 +133,25 @@ function waitForLine(child: ChildProcess, re: RegExp, timeoutMs: number): Promis
     });
   });
 }
+
+/** Resolves once an HTTP server answers on the port (any status); rejects if the child exits. */
+async function waitForHttp(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`process exited (${child.exitCode ?? child.signalCode}) before ${url} answered`);
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await r.arrayBuffer();
+      return;
+    } catch {
+      if (performance.now() > until) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
@@ -128,6 +197,8 @@ export async function runBench(
       log(`private redis-server on port ${port}`);
     }
     const redis = createClient({ url: redisUrl });
+    // Failures surface through the commands; a closed socket at teardown is not one.
+    redis.on('error', () => {});
     await redis.connect();
     for (const m of marketList) {
       const [ex, sym] = m.split(':');
@@ -139,31 +210,11 @@ export async function runBench(
     }
     const truthFile = join(work, 'truth.json');
     const latencyFile = join(work, 'latency.json');
+    const clockFile = join(work, 'sim-clock.json');
+    const warmupS = o.warmupS ?? 2;
+    const bookDepth = o.bookDepth ?? 0;
     const [cbPort, krPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-    const env = {
-      REDIS_URL: redisUrl,
-      EXCHANGES: exchanges.join(','),
-      SYMBOLS: symbols.join(','),
-      BOOK_DEPTH: '0',
-      WS_COMPRESSION: 'false',
-      METRICS_PORT: String(metricsPort),
-      LOG_LEVEL: 'warn',
-      COINBASE_WS_URL: `ws://127.0.0.1:${cbPort}`,
-      COINBASE_REST_URL: `http://127.0.0.1:${cbPort}`,
-      KRAKEN_WS_URL: `ws://127.0.0.1:${krPort}/v2`,
-      KRAKEN_REST_URL: `http://127.0.0.1:${krPort}`,
-      COINBASE_REST_RPS: '50',
-      KRAKEN_REST_RPS: '50',
-      ALPHAPULSE_LATENCY_FILE: latencyFile,
-      ...(o.batchTimeoutMs !== undefined ? { BATCH_TIMEOUT_MS: String(o.batchTimeoutMs) } : {}),
-      ...(o.bufferSize !== undefined ? { BUFFER_SIZE: String(o.bufferSize) } : {}),
-    };
-    // The collector first: it connects as soon as the simulator listens.
-    const collector = spawnNode(['collect'], env);
-    children.push(collector);
-    await waitForLine(collector, /metrics and health listening|"collector starting"/, 15_000).catch(
-      () => undefined,
-    );
+    // The simulator first: an exchange is there before its collector.
     const sim = spawnNode(
       [
         'simulate',
@@ -174,9 +225,9 @@ export async function runBench(
         '--rate',
         String(perMarket),
         '--duration',
-        String(o.durationS),
+        String(warmupS + o.durationS),
         '--book-rate',
-        '0',
+        String(o.bookRate ?? 0),
         '--coinbase-port',
         String(cbPort),
         '--kraken-port',
@@ -186,14 +237,57 @@ export async function runBench(
         '--log-level',
         'warn',
       ],
-      {},
+      {
+        // Reports the simulator's clock offset, so cross-process latency is exact to the µs.
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${CLOCK_PROBE}`.trim(),
+        ALPHAPULSE_CLOCK_FILE: clockFile,
+      },
     );
     children.push(sim);
     await waitForLine(sim, /export COINBASE_WS_URL/, 15_000);
-    const redisCpu0 = await redisCpu(redis);
-    const cpu0 = cpuSeconds(collector.pid!);
-    const simCpu0 = cpuSeconds(sim.pid!);
-    const t0 = performance.now();
+    // Trades are stamped with the simulator's clock (epoch µs, same host clock as ours).
+    const simStartMs = Date.now();
+    const measureFromMs = simStartMs + warmupS * 1000;
+    log(`simulator listening; measuring from +${warmupS} s`);
+    const simClock = existsSync(clockFile)
+      ? (JSON.parse(readFileSync(clockFile, 'utf8')) as { offset_us: number }).offset_us
+      : undefined;
+    if (simClock === undefined) log('no simulator clock offset: latency may be off by up to 1 ms');
+    const env = {
+      REDIS_URL: redisUrl,
+      EXCHANGES: exchanges.join(','),
+      SYMBOLS: symbols.join(','),
+      BOOK_DEPTH: String(bookDepth),
+      WS_COMPRESSION: 'false',
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'warn',
+      COINBASE_WS_URL: `ws://127.0.0.1:${cbPort}`,
+      COINBASE_REST_URL: `http://127.0.0.1:${cbPort}`,
+      KRAKEN_WS_URL: `ws://127.0.0.1:${krPort}/v2`,
+      KRAKEN_REST_URL: `http://127.0.0.1:${krPort}`,
+      COINBASE_REST_RPS: '50',
+      KRAKEN_REST_RPS: '50',
+      // Keep every trade of the run, so that stored and lost are exact whatever the length.
+      STREAM_MAXLEN: String(Math.max(1_000_000, Math.ceil(perMarket * (warmupS + o.durationS) * 1.2))),
+      ALPHAPULSE_LATENCY_FILE: latencyFile,
+      ALPHAPULSE_LATENCY_FROM_US: String(measureFromMs * 1000),
+      ...(simClock !== undefined ? { ALPHAPULSE_LATENCY_PEER_OFFSET_US: String(simClock) } : {}),
+      ...(o.batchTimeoutMs !== undefined ? { BATCH_TIMEOUT_MS: String(o.batchTimeoutMs) } : {}),
+      ...(o.bufferSize !== undefined ? { BUFFER_SIZE: String(o.bufferSize) } : {}),
+      ...o.collectorEnv,
+    };
+    const collectorSpawnMs = Date.now();
+    const collector = spawnNode(['collect'], env, o.collectorNodeArgs);
+    children.push(collector);
+    const collectorErr: string[] = [];
+    collector.stderr?.on('data', (c: Buffer) => collectorErr.push(c.toString()));
+    collector.stdout?.resume();
+    sim.stdout?.resume();
+    sim.stderr?.resume();
+    await waitForHttp(collector, `http://127.0.0.1:${metricsPort}/health`, 15_000).catch((e: Error) => {
+      throw new Error(`collector did not start: ${e.message} ${collectorErr.join('').slice(-500)}`);
+    });
+    log(`collector up after ${((Date.now() - simStartMs) / 1000).toFixed(2)} s`);
     const storedNow = async () => {
       let n = 0;
       for (const m of marketList) {
@@ -202,22 +296,44 @@ export async function runBench(
       }
       return n;
     };
+    // Warm-up, then the measured window.
+    await sleep(measureFromMs - Date.now());
+    const redisCpu0 = await redisCpu(redis);
+    const cpu0 = cpuSeconds(collector.pid!);
+    const wait0 = runQueueWaitSeconds(collector.pid!);
+    const simCpu0 = cpuSeconds(sim.pid!);
+    const t0 = performance.now();
+    let hookError: unknown;
+    const hook = o.duringLoad
+      ? o.duringLoad({ redisUrl, marketList }).catch((e: unknown) => {
+          hookError = e;
+        })
+      : undefined;
     // Load phase, with progress.
+    const loadAvg = loadavg()[0] ?? 0;
+    let lastProgress = 0;
     while (!existsSync(truthFile)) {
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(200);
       const el = (performance.now() - t0) / 1000;
-      if (o.progress) {
+      if (o.progress && el - lastProgress >= 1) {
+        lastProgress = el;
         const rss = rssMb(collector.pid!).current;
         process.stderr.write(
           `\r  [${el.toFixed(0).padStart(3)}/${o.durationS}s] offered ${o.rate.toLocaleString()}/s  stored ${(await storedNow()).toLocaleString()}  collector RSS ${rss.toFixed(0)} MB   `,
         );
       }
+      if (collector.exitCode !== null || collector.signalCode !== null)
+        throw new Error(`the collector exited during the run: ${collectorErr.join('').slice(-500)}`);
       if (el > o.durationS + 60) throw new Error('the simulator did not finish');
     }
     const loadEnd = performance.now();
+    o.onTimes?.({ collectorSpawnMs, windowStartMs: measureFromMs, windowEndMs: Date.now() });
     const cpu1 = cpuSeconds(collector.pid!);
+    const wait1 = runQueueWaitSeconds(collector.pid!);
     const simCpu1 = cpuSeconds(sim.pid!);
     const redisCpu1 = await redisCpu(redis);
+    if (hook) await hook;
+    if (hookError) throw hookError;
     const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as Record<
       string,
       Record<string, { last_trade_id: string | null }>
@@ -237,7 +353,7 @@ export async function runBench(
       still = n === last ? still + 1 : 0;
       last = n;
       if (still > 100) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     if (o.progress) process.stderr.write('\n');
     const peak = rssMb(collector.pid!).peak;
@@ -256,15 +372,20 @@ export async function runBench(
       sent += lastId - firstId + 1;
       stored += await redis.xLen(`trades:{${ex}:${sym}}`);
     }
+    const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
     await redis.close();
     const lat = existsSync(latencyFile)
       ? (JSON.parse(readFileSync(latencyFile, 'utf8')) as LatencyReport)
       : undefined;
+    if (lat)
+      log(`latency clock correction ${lat.clock_correction_us ?? 0} µs (simulator vs collector nowUs)`);
     const loadS = (loadEnd - t0) / 1000;
+    // Trades made in the window / time from the window's start to the last one's ack: equals
+    // the offered rate when the collector keeps up, less when it falls behind (and never
+    // more, as a rate over first..last ack would be while a warm-up backlog drains).
+    const windowStartUs = lat ? (lat.from_us > 0 ? lat.from_us : lat.first_ack_us) : 0;
     const achieved =
-      lat && lat.last_ack_us > lat.first_ack_us
-        ? lat.count / ((lat.last_ack_us - lat.first_ack_us) / 1e6)
-        : 0;
+      lat && lat.last_ack_us > windowStartUs ? lat.count / ((lat.last_ack_us - windowStartUs) / 1e6) : 0;
     const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
     return {
       offered_rate: o.rate,
@@ -283,21 +404,55 @@ export async function runBench(
         : { p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, p999: Number.NaN, max: Number.NaN },
       collector_rss_mb_peak: round(peak, 1),
       collector_cpu_pct: round(((cpu1 - cpu0) / loadS) * 100, 1),
+      collector_cpu_wait_pct: round(((wait1 - wait0) / loadS) * 100, 1),
       redis_cpu_pct: round(((redisCpu1 - redisCpu0) / loadS) * 100, 1),
       simulator_cpu_pct: round(((simCpu1 - simCpu0) / loadS) * 100, 1),
       markets: marketList,
       duration_s: o.durationS,
       machine: `${machineDescription()}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      warmup_s: warmupS,
+      redis_version: redisVersion,
+      load_avg_1m: round(loadAvg, 2),
+      latency_split_ms: lat?.split_ms
+        ? {
+            to_receive: {
+              p50: round(lat.split_ms.to_receive.p50),
+              p99: round(lat.split_ms.to_receive.p99),
+              max: round(lat.split_ms.to_receive.max),
+            },
+            in_collector: {
+              p50: round(lat.split_ms.in_collector.p50),
+              p99: round(lat.split_ms.in_collector.p99),
+              max: round(lat.split_ms.in_collector.max),
+            },
+          }
+        : null,
+      latency_by_exchange_ms: Object.fromEntries(
+        Object.entries(lat?.by_exchange ?? {}).map(([ex, v]) => [
+          ex,
+          {
+            count: v.count,
+            p50: round(v.latency_ms.p50),
+            p99: round(v.latency_ms.p99),
+            max: round(v.latency_ms.max),
+          },
+        ]),
+      ),
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => exited(c)));
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
 export function formatResult(r: BenchResult): string {
   const rows: [string, string][] = [
     ['markets', r.markets.join(', ')],
-    ['offered', `${r.offered_rate.toLocaleString()} trades/s for ${r.duration_s} s`],
+    [
+      'offered',
+      `${r.offered_rate.toLocaleString()} trades/s for ${r.duration_s} s (after ${r.warmup_s} s warm-up)`,
+    ],
     ['achieved', `${r.achieved_rate.toLocaleString()} trades/s`],
     ['sent / stored', `${r.sent.toLocaleString()} / ${r.stored.toLocaleString()}`],
     ['lost', `${r.lost}`],
@@ -305,11 +460,30 @@ export function formatResult(r: BenchResult): string {
       'latency (send -> Redis ack)',
       `p50 ${r.latency_ms.p50} ms  p90 ${r.latency_ms.p90} ms  p99 ${r.latency_ms.p99} ms  p99.9 ${r.latency_ms.p999} ms  max ${r.latency_ms.max} ms`,
     ],
+    ...Object.entries(r.latency_by_exchange_ms ?? {}).map(([ex, v]): [string, string] => [
+      `  ${ex}`,
+      `p50 ${v.p50} ms  p99 ${v.p99} ms  max ${v.max} ms  (${v.count.toLocaleString()} trades)`,
+    ]),
+    ...(r.latency_split_ms
+      ? ([
+          [
+            '  made -> received',
+            `p50 ${r.latency_split_ms.to_receive.p50} ms  p99 ${r.latency_split_ms.to_receive.p99} ms  max ${r.latency_split_ms.to_receive.max} ms`,
+          ],
+          [
+            '  received -> acked',
+            `p50 ${r.latency_split_ms.in_collector.p50} ms  p99 ${r.latency_split_ms.in_collector.p99} ms  max ${r.latency_split_ms.in_collector.max} ms`,
+          ],
+        ] as [string, string][])
+      : []),
     ['collector RSS peak', `${r.collector_rss_mb_peak} MB`],
-    ['collector CPU', `${r.collector_cpu_pct} % of one core`],
+    [
+      'collector CPU',
+      `${r.collector_cpu_pct} % of one core (waited for a CPU ${r.collector_cpu_wait_pct} % of the time)`,
+    ],
     ['Redis CPU', `${r.redis_cpu_pct} % of one core`],
     ['simulator CPU', `${r.simulator_cpu_pct} % of one core`],
-    ['machine', r.machine],
+    ['machine', `${r.machine}, Redis ${r.redis_version}`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n');

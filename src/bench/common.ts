@@ -1,0 +1,130 @@
+/** Shared by the benchmark scripts: result paths, machine description, statistics, arguments. */
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machineDescription } from './proc-stats.js';
+
+/** The repository root (this file runs from dist/bench/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BENCH_DIR = join(ROOT, 'bench');
+/** Generated JSON results, one file per benchmark (committed; RESULTS.md is built from them). */
+export const RESULTS_DIR = join(BENCH_DIR, 'results');
+/** Large artefacts (CPU profiles): git-ignored. */
+export const OUT_DIR = join(BENCH_DIR, 'out');
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memory_gib: number;
+  node: string;
+  redis: string;
+  os: string;
+  /** 1, 5 and 15-minute load averages when the benchmark started: > 0.5 means other work was running. */
+  load_avg: number[];
+}
+
+export function redisServerVersion(): string {
+  const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  return /v=(\S+)/.exec(r.stdout ?? '')?.[1] ?? 'not installed';
+}
+
+export function machineInfo(): MachineInfo {
+  let os = `Linux ${release()}`;
+  try {
+    os = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os;
+    os = `${os}, kernel ${release()}`;
+  } catch {
+    // Not Linux.
+  }
+  return {
+    cpu: machineDescription(),
+    cores: cpus().length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    redis: redisServerVersion(),
+    os,
+    load_avg: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+export function writeResult(name: string, data: unknown): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  formatWithBiome(file);
+  return file;
+}
+
+/** Generated files are committed: keep them in the repository's format (`npm run lint` checks them). */
+export function formatWithBiome(...files: string[]): void {
+  const biome = join(ROOT, 'node_modules/.bin/biome');
+  if (existsSync(biome)) spawnSync(biome, ['format', '--write', ...files], { stdio: 'ignore', cwd: ROOT });
+}
+
+export function median(xs: readonly number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+export function round(x: number, d = 3): number {
+  return Math.round(x * 10 ** d) / 10 ** d;
+}
+
+/** The command line as a reader would type it again (for the results). */
+export function commandLine(script: string): string {
+  const args = process.argv.slice(2);
+  return `npm run ${script}${args.length ? ` -- ${args.join(' ')}` : ''}`;
+}
+
+export function nowIso(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** Parses `--name value` / `--flag` arguments into strings and booleans. */
+export function parseFlags(argv: readonly string[], booleans: readonly string[] = []): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const eq = a.indexOf('=');
+    if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (booleans.includes(a.slice(2))) out.set(a.slice(2), 'true');
+    else {
+      const v = argv[i + 1];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      out.set(a.slice(2), v);
+      i++;
+    }
+  }
+  return out;
+}
+
+export function numberFlag(flags: Map<string, string>, name: string, def: number): number {
+  const v = flags.get(name);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number >= 0, not ${v}`);
+  return n;
+}
+
+/** Runs `fn` repeatedly for about `ms` and returns calls per second (after a warm-up). */
+export function opsPerSecond(fn: () => number, ms: number): { ops_per_s: number; calls: number } {
+  // Warm-up: let the JIT settle.
+  const wEnd = performance.now() + Math.min(500, ms / 4);
+  while (performance.now() < wEnd) fn();
+  let calls = 0;
+  let ops = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    ops += fn();
+    calls++;
+    t = performance.now();
+  }
+  return { ops_per_s: ops / ((t - t0) / 1000), calls };
+}

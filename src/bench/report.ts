@@ -1,0 +1,716 @@
+/**
+ * Builds bench/RESULTS.md and bench/latency-vs-throughput.svg from the JSON results in
+ * bench/results/ (sweep, profile, api, book, peers), so that no number is typed by hand.
+ * Every bench script calls it at its end; `npm run bench:report` runs it alone.
+ */
+
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApiFile } from './api-bench.js';
+import type { BookFile } from './book-bench.js';
+import { type ChartPoint, findKnee, fmtMs, KEEP_UP_RATIO, KNEE_P99_JUMP, renderChart } from './chart.js';
+import { BENCH_DIR, formatWithBiome, type MachineInfo, RESULTS_DIR } from './common.js';
+import type { PeersFile } from './peers-bench.js';
+import type { ProfileFile } from './profile.js';
+import { type SweepFile, type SweepPoint, summarise } from './sweep-summary.js';
+
+export const CHART_FILE = 'latency-vs-throughput.svg';
+
+/** The sweep file with its medians recomputed from the raw runs (the summary rules live in one place). */
+function loadSweep(): SweepFile | undefined {
+  const s = load<SweepFile>('sweep');
+  if (!s) return s;
+  s.points = s.settings.rates
+    .map((rate) =>
+      summarise(
+        rate,
+        s.runs.filter((r) => r.offered_rate === rate),
+      ),
+    )
+    .filter((p): p is SweepPoint => p !== null);
+  s.sustained.point = s.settings.sustain ? summarise(s.settings.sustain.rate, s.sustained.runs) : null;
+  return s;
+}
+
+function load<T>(name: string): T | undefined {
+  const f = join(RESULTS_DIR, `${name}.json`);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as T) : undefined;
+}
+
+const n = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const pct = (x: number) => (Number.isFinite(x) ? `${x} %` : 'n/a');
+const ms = (x: number) => (Number.isFinite(x) ? `${x} ms` : 'n/a');
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const line = (r: (string | number)[]) => `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(head), `|${head.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function keptUp(p: SweepPoint): boolean {
+  return p.lost_max === 0 && p.achieved_rate >= KEEP_UP_RATIO * p.offered_rate;
+}
+
+type Status = 'PASS' | 'FAIL' | 'NOT MEASURED';
+
+interface TargetRow {
+  target: string;
+  measured: string;
+  status: Status;
+  note: string;
+}
+
+function point(s: SweepFile | undefined, rate: number): SweepPoint | undefined {
+  return s?.points.find((p) => p.offered_rate === rate);
+}
+
+function targets(s: SweepFile | undefined, api: ApiFile | undefined): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const quick = s?.quick ? ' (quick run: tooling check only)' : '';
+  // 1. Sustained 100k for 60 s, nothing lost.
+  const sus = s?.sustained.point;
+  const susSet = s?.settings.sustain;
+  if (sus && susSet) {
+    const ok =
+      sus.lost_max === 0 && sus.achieved_rate >= 0.99 * sus.offered_rate && sus.offered_rate >= 100_000;
+    const long = susSet.duration_s >= 60;
+    rows.push({
+      target: '>= 100k trades/s for 60 s, lost 0',
+      measured: `offered ${n(sus.offered_rate)}/s for ${susSet.duration_s} s: achieved ${n(sus.achieved_rate)}/s, lost ${n(sus.lost_max)}, p99 ${fmtMs(sus.latency_ms.p99)}`,
+      status: long ? (ok ? 'PASS' : 'FAIL') : 'NOT MEASURED',
+      note: `${long ? '' : `run was ${susSet.duration_s} s, not 60 s. `}Pass = lost 0 and achieved >= 99 % of offered (the collector kept up to the end)${quick}`,
+    });
+  } else
+    rows.push({
+      target: '>= 100k trades/s for 60 s, lost 0',
+      measured: '-',
+      status: 'NOT MEASURED',
+      note: 'no sustained run in bench/results/sweep.json',
+    });
+  const lat = (rate: number, limit: number, label: string, stretch = false) => {
+    const p = point(s, rate);
+    if (!p) {
+      rows.push({
+        target: label,
+        measured: '-',
+        status: 'NOT MEASURED',
+        note: `no ${n(rate)}/s point in the sweep`,
+      });
+      return;
+    }
+    const ok = p.latency_ms.p99 <= limit && keptUp(p);
+    rows.push({
+      target: label,
+      measured: `p99 ${fmtMs(p.latency_ms.p99)} (p50 ${fmtMs(p.latency_ms.p50)}), achieved ${n(p.achieved_rate)}/s, lost ${n(p.lost_max)}`,
+      status: ok ? 'PASS' : 'FAIL',
+      note: `median of ${p.runs - p.failed_runs} run(s)${stretch ? '; stretch goal' : ''}${keptUp(p) ? '' : '; the collector did not keep up'}${quick}`,
+    });
+  };
+  lat(10_000, 1, 'p99 <= 1 ms at 10k trades/s');
+  lat(100_000, 5, 'p99 <= 5 ms at 100k trades/s');
+  {
+    const p = point(s, 100_000);
+    const values = [
+      p?.collector_rss_mb_peak,
+      sus && sus.offered_rate === 100_000 ? sus.collector_rss_mb_peak : undefined,
+    ];
+    const seen = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+    rows.push(
+      seen.length
+        ? {
+            target: 'collector RSS <= 150 MB at 100k trades/s',
+            measured: [
+              p ? `sweep: ${p.collector_rss_mb_peak} MB peak` : '',
+              values[1] !== undefined ? `sustained run: ${values[1]} MB peak` : '',
+            ]
+              .filter(Boolean)
+              .join('; '),
+            status: Math.max(...seen) <= 150 ? 'PASS' : 'FAIL',
+            note: `peak RSS (VmHWM) of the collector process${quick}`,
+          }
+        : {
+            target: 'collector RSS <= 150 MB at 100k trades/s',
+            measured: '-',
+            status: 'NOT MEASURED',
+            note: '',
+          },
+    );
+  }
+  {
+    const p = point(s, 10_000);
+    rows.push(
+      p
+        ? {
+            target: 'collector CPU <= 20 % of one core at 10k trades/s',
+            measured: `${p.collector_cpu_pct} % of one core`,
+            status: p.collector_cpu_pct <= 20 ? 'PASS' : 'FAIL',
+            note: `user + system CPU from /proc over the measured window, median${quick}`,
+          }
+        : {
+            target: 'collector CPU <= 20 % of one core at 10k trades/s',
+            measured: '-',
+            status: 'NOT MEASURED',
+            note: '',
+          },
+    );
+  }
+  lat(150_000, 20, 'stretch: p99 <= 20 ms at 150k trades/s', true);
+  const tr = api?.routes.find((r) => r.route.startsWith('/trades/'));
+  rows.push(
+    tr
+      ? {
+          target: 'API `/trades` >= 10,000 req/s with p99 <= 20 ms while ingesting 10k trades/s',
+          measured: `${n(tr.requests_per_s)} req/s, p99 ${tr.latency_ms.p99} ms, non-2xx ${tr.non2xx}, errors ${tr.errors}`,
+          status:
+            tr.requests_per_s >= 10_000 && tr.latency_ms.p99 <= 20 && tr.non2xx === 0 && tr.errors === 0
+              ? 'PASS'
+              : 'FAIL',
+          note: `${api!.settings.connections} connections, autocannon in the same 2-core box`,
+        }
+      : {
+          target: 'API `/trades` >= 10,000 req/s with p99 <= 20 ms while ingesting 10k trades/s',
+          measured: '-',
+          status: 'NOT MEASURED',
+          note: api?.error ? `bench:api failed: ${api.error}` : 'no bench/results/api.json',
+        },
+  );
+  return rows;
+}
+
+function machineSection(
+  files: { name: string; machine: MachineInfo; at: string; command: string }[],
+): string {
+  const m = files[0]?.machine;
+  if (!m) return '_No results yet: run the benchmarks below._';
+  const rows: string[][] = [
+    ['CPU', m.cpu],
+    ['cores', String(m.cores)],
+    ['memory', `${m.memory_gib} GiB`],
+    ['OS', m.os],
+    ['Node', m.node],
+    ['Redis', m.redis],
+  ];
+  const other = files.filter(
+    (f) => f.machine.cpu !== m.cpu || f.machine.node !== m.node || f.machine.cores !== m.cores,
+  );
+  let s = table(['', ''], rows);
+  if (other.length)
+    s += `\n\n**Warning:** ${other.map((f) => f.name).join(', ')} ran on another machine or Node (${other.map((f) => `${f.machine.cpu}, ${f.machine.cores} cores, ${f.machine.node}`).join('; ')}).`;
+  s += `\n\nLoad average (1, 5, 15 min) when each benchmark started — anything well above 0 means other work shared the ${m.cores} cores and the numbers are noisy:\n\n`;
+  s += table(
+    ['results file', 'run at (UTC)', 'load average', 'command'],
+    files.map((f) => [
+      `bench/results/${f.name}.json`,
+      f.at,
+      f.machine.load_avg.join(', '),
+      `\`${f.command}\``,
+    ]),
+  );
+  return s;
+}
+
+function sweepSection(s: SweepFile | undefined): string {
+  if (!s) return '_Not run yet: `npm run bench:sweep`._';
+  const out: string[] = [];
+  const st = s.settings;
+  if (s.quick)
+    out.push(
+      '> **QUICK RUN** (`--quick`): a tooling check with 2-second points and one run each, not a measurement. Run `npm run bench:sweep` for real numbers.\n',
+    );
+  if (s.note) out.push(`> Note recorded with this run: ${s.note}\n`);
+  out.push(
+    `Each point: \`alphapulse bench\` machinery (src/bench/run-bench.ts) at the offered rate, spread evenly over ${st.markets} markets (${st.markets >= 2 ? 'Coinbase and Kraken, BTC-USD' : 'Coinbase BTC-USD'}), ${st.runs} run(s) of ${st.duration_s} s after a ${st.warmup_s} s warm-up, runs interleaved across rates; the table shows the **median** of the runs (lost: the worst run). Latency is per trade, from the simulator's send time to the Redis acknowledgement of the batch holding it.`,
+    '',
+  );
+  const rows = s.points.map((p) => [
+    n(p.offered_rate),
+    n(p.achieved_rate),
+    `${p.runs - p.failed_runs}/${p.runs}`,
+    n(p.lost_max),
+    ms(p.latency_ms.p50),
+    ms(p.latency_ms.p90),
+    ms(p.latency_ms.p99),
+    ms(p.latency_ms.p999),
+    ms(p.latency_ms.max),
+    ms(p.made_to_received_p99_ms),
+    ms(p.received_to_ack_p99_ms),
+    pct(p.collector_cpu_pct),
+    pct(p.collector_cpu_wait_pct),
+    `${p.collector_rss_mb_peak} MB`,
+    pct(p.redis_cpu_pct),
+    pct(p.simulator_cpu_pct),
+    p.load_avg_1m,
+  ]);
+  out.push(
+    table(
+      [
+        'offered/s',
+        'achieved/s',
+        'runs ok',
+        'lost',
+        'p50',
+        'p90',
+        'p99',
+        'p99.9',
+        'max',
+        'p99 made -> received',
+        'p99 received -> acked',
+        'collector CPU',
+        'collector CPU wait',
+        'collector RSS',
+        'Redis CPU',
+        'simulator CPU',
+        'load avg',
+      ],
+      rows,
+    ),
+  );
+  const pts: ChartPoint[] = s.points.map((p) => ({
+    offered: p.offered_rate,
+    achieved: p.achieved_rate,
+    p50: p.latency_ms.p50,
+    p99: p.latency_ms.p99,
+    keptUp: keptUp(p),
+  }));
+  const knee = findKnee(pts.filter((p) => p.achieved > 0 && p.p50 > 0 && p.p99 > 0));
+  out.push(
+    '',
+    `![latency vs throughput](${CHART_FILE})`,
+    '',
+    knee
+      ? `**Knee: ${n(pts.filter((p) => p.achieved > 0 && p.p50 > 0 && p.p99 > 0)[knee.index]!.achieved)} trades/s** (${knee.reason}). The knee is the highest rate before the first point where the collector falls behind (achieved < ${KEEP_UP_RATIO * 100} % of offered, or any loss) or p99 grows more than ${KNEE_P99_JUMP}x from the previous point.`
+      : '**Knee: below the lowest rate measured** (the collector did not keep up even there).',
+  );
+  const failed = s.runs.filter((r) => r.error);
+  if (failed.length) {
+    out.push('', 'Failed runs:', '');
+    for (const r of failed) out.push(`- ${n(r.offered_rate)}/s run ${r.run}: ${r.error}`);
+  }
+  out.push(
+    '',
+    '<details><summary>Every run</summary>',
+    '',
+    table(
+      [
+        'offered/s',
+        'run',
+        'achieved/s',
+        'sent',
+        'lost',
+        'p50',
+        'p99',
+        'max',
+        'made -> received p99',
+        'received -> acked p99',
+        'collector CPU',
+        'CPU wait',
+        'RSS',
+        'load avg',
+      ],
+      [...s.runs, ...s.sustained.runs].map((r) =>
+        r.result
+          ? [
+              n(r.offered_rate),
+              r.run,
+              n(r.result.achieved_rate),
+              n(r.result.sent),
+              n(r.result.lost),
+              ms(r.result.latency_ms.p50),
+              ms(r.result.latency_ms.p99),
+              ms(r.result.latency_ms.max),
+              r.result.latency_split_ms ? ms(r.result.latency_split_ms.to_receive.p99) : 'n/a',
+              r.result.latency_split_ms ? ms(r.result.latency_split_ms.in_collector.p99) : 'n/a',
+              pct(r.result.collector_cpu_pct),
+              pct(r.result.collector_cpu_wait_pct),
+              `${r.result.collector_rss_mb_peak} MB`,
+              r.result.load_avg_1m,
+            ]
+          : [n(r.offered_rate), r.run, 'failed', '', '', '', '', '', '', '', '', '', '', ''],
+      ),
+    ),
+    '',
+    '</details>',
+  );
+  const sus = s.sustained.point;
+  if (sus && st.sustain) {
+    out.push(
+      '',
+      `### Sustained: ${n(st.sustain.rate)} trades/s for ${st.sustain.duration_s} s`,
+      '',
+      table(
+        [
+          'offered/s',
+          'achieved/s',
+          'sent',
+          'lost',
+          'p50',
+          'p99',
+          'p99.9',
+          'max',
+          'collector CPU',
+          'collector CPU wait',
+          'collector RSS',
+          'Redis CPU',
+        ],
+        [
+          [
+            n(sus.offered_rate),
+            n(sus.achieved_rate),
+            n(sus.sent_total),
+            n(sus.lost_max),
+            ms(sus.latency_ms.p50),
+            ms(sus.latency_ms.p99),
+            ms(sus.latency_ms.p999),
+            ms(sus.latency_ms.max),
+            pct(sus.collector_cpu_pct),
+            pct(sus.collector_cpu_wait_pct),
+            `${sus.collector_rss_mb_peak} MB`,
+            pct(sus.redis_cpu_pct),
+          ],
+        ],
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+function profileSections(ps: ProfileFile[]): string {
+  if (!ps.length) return '_Not run yet: `npm run bench:profile`._';
+  return ps.map((p) => `### At ${n(p.settings.rate)} trades/s\n\n${profileSection(p)}`).join('\n\n');
+}
+
+function profileSection(p: ProfileFile): string {
+  const r = p.run;
+  const s = p.summary;
+  const busyPct = Math.round((s.busy_ms / s.total_ms) * 1000) / 10;
+  const top3 = s.components
+    .slice(0, 3)
+    .map((c) => `${c.component} ${c.pct_of_busy} %`)
+    .join(', ');
+  const topFns = s.top_self
+    .filter((e) => !e.function.startsWith('('))
+    .slice(0, 5)
+    .map((e) => `\`${e.function}\` (${e.component}, ${e.pct} %)`)
+    .join(', ');
+  const out = [
+    `One run at ${n(p.settings.rate)} trades/s for ${p.settings.duration_s} s with the collector under \`node --cpu-prof\` (\`${p.command}\`, ${p.generated_at}; profile: \`${p.profile_file}\`, git-ignored). Profiling slows the collector a little, so this run's own numbers are: achieved ${n(r.achieved_rate)}/s, lost ${n(r.lost)}, p50 ${fmtMs(r.latency_ms.p50)}, p99 ${fmtMs(r.latency_ms.p99)}, collector CPU ${r.collector_cpu_pct} % of one core, RSS ${r.collector_rss_mb_peak} MB, load average ${r.load_avg_1m}.`,
+    '',
+    `${s.window_s ? `Summarised over the measured window only (${s.window_s.from}-${s.window_s.to} s after the collector started; warm-up and drain left out)` : 'Summarised over the whole process life'}: the collector's main thread was busy ${busyPct} % of that time. Largest components: ${top3}. Top functions by self time: ${topFns}.`,
+    '',
+    (r.collector_cpu_wait_pct ?? 0) > 10
+      ? `The collector's thread was runnable but waiting for a CPU ${r.collector_cpu_wait_pct} % of the window (other processes on the ${p.machine.cores} cores; Redis used ${r.redis_cpu_pct} %, the simulator ${r.simulator_cpu_pct} % of a core): this run's latency and rate reflect an oversubscribed machine. The split below is still the distribution of the collector's own work.`
+      : r.collector_cpu_pct < 85 && r.achieved_rate < 0.97 * r.offered_rate
+        ? `The collector fell behind while using only ${r.collector_cpu_pct} % of a core and rarely waiting for a CPU: it was waiting on I/O — with one batch in flight per market and at most BUFFER_SIZE trades a batch, a market's throughput is bounded by BUFFER_SIZE / (Redis round trip + script time).`
+        : r.collector_cpu_pct >= 85
+          ? `The collector's thread was near saturation (${r.collector_cpu_pct} % of a core): the components below are where its time goes.`
+          : `The collector kept up, using ${r.collector_cpu_pct} % of a core.`,
+    r.latency_split_ms
+      ? `Latency split at the frame receive time: trade made -> received p50 ${fmtMs(r.latency_split_ms.to_receive.p50)} / p99 ${fmtMs(r.latency_split_ms.to_receive.p99)}; received -> Redis ack p50 ${fmtMs(r.latency_split_ms.in_collector.p50)} / p99 ${fmtMs(r.latency_split_ms.in_collector.p99)}.`
+      : '',
+    '',
+    'By component (self time, % of busy time):',
+    '',
+    table(
+      ['component', 'ms', '% of busy'],
+      s.components.slice(0, 14).map((c) => [c.component, n(c.ms), c.pct_of_busy]),
+    ),
+    '',
+    'Top functions by self time:',
+    '',
+    table(
+      ['function', 'where', 'component', '% of busy'],
+      s.top_self.slice(0, 20).map((e) => [`\`${e.function}\``, `\`${e.location}\``, e.component, e.pct]),
+    ),
+    '',
+    'Top functions by inclusive time (self + callees):',
+    '',
+    table(
+      ['function', 'where', '% of busy'],
+      s.top_inclusive.slice(0, 15).map((e) => [`\`${e.function}\``, `\`${e.location}\``, e.pct]),
+    ),
+  ];
+  return out.join('\n');
+}
+
+function apiSection(a: ApiFile | undefined): string {
+  if (!a) return '_Not run yet: `npm run bench:api`._';
+  const st = a.settings;
+  const out = [
+    `\`alphapulse serve\` as its own process against the Redis that a running collector fills at ${n(st.ingest_rate)} trades/s from the simulator (2 markets, order books at depth 25 with 20 book changes/s a market). autocannon (programmatic, in the benchmark process, on the same 2 cores) loads one route at a time: ${st.warmup_s} s unrecorded warm-up, then ${st.duration_s} s measured, ${st.connections} connections, pipelining ${st.pipelining}. autocannon's latency resolution is 1 ms.`,
+    '',
+  ];
+  if (a.error) out.push(`**The run failed:** ${a.error}`, '');
+  if (a.routes.length)
+    out.push(
+      table(
+        [
+          'route',
+          'req/s',
+          'p50',
+          'p90',
+          'p99',
+          'p99.9',
+          'max',
+          'non-2xx',
+          'errors',
+          'server CPU',
+          'server RSS',
+          'answer bytes',
+        ],
+        a.routes.map((r) => [
+          `\`GET ${r.route}\``,
+          n(r.requests_per_s),
+          ms(r.latency_ms.p50),
+          ms(r.latency_ms.p90),
+          ms(r.latency_ms.p99),
+          ms(r.latency_ms.p999),
+          ms(r.latency_ms.max),
+          r.non2xx,
+          r.errors,
+          pct(r.server_cpu_pct),
+          `${r.server_rss_mb} MB`,
+          n(r.body_bytes),
+        ]),
+      ),
+    );
+  const c = a.collector;
+  if (c)
+    out.push(
+      '',
+      `The collector meanwhile (whole API phase): offered ${n(c.offered_rate)}/s, achieved ${n(c.achieved_rate)}/s, sent ${n(c.sent)}, lost ${n(c.lost)}, latency p50 ${fmtMs(c.latency_ms.p50)} / p99 ${fmtMs(c.latency_ms.p99)} / max ${fmtMs(c.latency_ms.max)}, collector CPU ${c.collector_cpu_pct} %, Redis CPU ${c.redis_cpu_pct} %.`,
+    );
+  return out.join('\n');
+}
+
+function bookSection(b: BookFile | undefined): string {
+  if (!b) return '_Not run yet: `npm run bench:book`._';
+  const st = b.settings;
+  return [
+    `\`OrderBook\` (src/book/order-book.ts: a B+ tree per side keyed by canonical decimal text) with ${n(st.levels_per_side)} levels a side. Update mix as generated: ${st.mix_pct.change} % size changes, ${st.mix_pct.insert} % new levels, ${st.mix_pct.delete} % deletions; the distance from the touch of the level changed is exponential with a mean of ${st.mean_distance_from_touch_levels} levels; one level per update (as Coinbase \`l2update\` mostly sends); prices like \`43210.50\`. ${n(st.updates_per_pass)} updates a pass, generated before timing; median of ${st.passes} passes (interleaved across scenarios). After a pass the book still had ${n(b.final_levels.bids)} bids and ${n(b.final_levels.asks)} asks.`,
+    '',
+    table(
+      ['scenario', 'updates/s', 'ns/update', 'passes (updates/s)'],
+      b.scenarios.map((s) => [
+        s.name,
+        n(s.updates_per_s),
+        n(1e9 / s.updates_per_s),
+        s.passes.map((x) => n(x)).join(', '),
+      ]),
+    ),
+    '',
+    b.scenarios.map((s) => `- **${s.name}**: ${s.description}.`).join('\n'),
+  ].join('\n');
+}
+
+function peersSection(p: PeersFile | undefined): string {
+  if (!p) return '_Not run yet: `npm run bench:peers`._';
+  const st = p.settings;
+  const out = [
+    `Versions: ccxt ${p.versions.ccxt}, tardis-dev ${p.versions['tardis-dev']} (dev dependencies, pinned by package-lock.json).`,
+    '',
+    '### Parse + normalise, same messages, one process',
+    '',
+    `${n(st.messages)} messages per exchange generated in memory from the shapes of \`${p.fixtures.coinbase}\` (a recorded Coinbase \`match\`), \`${p.fixtures.krakenV2}\` (the Kraken v2 \`trade\` example, sent as one-trade \`update\`s with numbers as JSON numbers, as Kraken does) and \`${p.fixtures.krakenV1}\` (a recorded Kraken v1 \`trade\` array, carrying the same trades for tardis-dev). Every path starts from the frame text, so \`JSON.parse\` is included for all. Median of ${st.rounds} rounds of ${st.round_ms} ms, paths interleaved. The agreement column checks the first message's id, price, size, **taker** side and time (ms) against the generated trade.`,
+    '',
+    table(
+      ['exchange', 'parser', 'input', 'messages/s', 'ours / this', 'agrees'],
+      p.parse.map((r) => [
+        r.exchange,
+        r.library,
+        r.input,
+        n(r.messages_per_s),
+        r.name === 'ours' ? '1 (ours)' : `**${r.ratio_ours_over_this}x**`,
+        r.agrees ? 'yes' : `no: ${r.disagreement}`,
+      ]),
+    ),
+    '',
+    'What each produces: ours keeps prices and sizes as the exact decimal text and times as integer µs, validates every field (rejects and counts bad ones), and maps to the canonical symbol; tardis-dev turns prices and sizes into JS numbers and does no validation; ccxt builds its unified trade (numbers, ms timestamps, `info` with the raw message, fee and cost fields) and appends it to its per-symbol cache (default options: a 1000-trade cache, full in steady state as in a long-running feed). tardis-dev 13 has **no Kraken v2 mapper** (`normalizeTrades("kraken")` handles the v1 array format only, and v1 has no trade id), so its Kraken row parses the v1 form of the same trades.',
+    '',
+    '### End to end: ccxt pro `watchTrades` against the local simulator',
+    '',
+  ];
+  if (p.e2e_skipped) out.push(`Skipped: ${p.e2e_skipped}.`);
+  else {
+    out.push(
+      `\`alphapulse simulate\` as its own process, one market (BTC-USD) on one exchange, at the offered rate for ${st.e2e_duration_s} s after ${st.e2e_warmup_s} s warm-up. In the benchmark process, one client at a time: **ours** = a \`ws\` client sending our adapter's subscribe messages and running our parser on every frame (no store: the same work as ccxt, which keeps trades in memory), and **ccxt pro** with its WebSocket URL pointed at the simulator (\`urls.api.ws\` for coinbaseexchange, \`urls.api.ws.publicV2\` for kraken), markets set offline with \`setMarkets\`, \`await exchange.loadHttpProxyAgent()\` first (ccxt refuses \`ws://\` URLs without it), ccxt's default options (its \`watchTrades\` copies its 1000-trade cache on every call; a bigger cache only slows it); a hook on its trade handler counts what it parsed, so trades its cache dropped between two calls show. The simulator never drops a slow client: it lags, so a client that cannot keep up receives at its own maximum rate and needs time to catch up after the simulator stops.`,
+      '',
+      table(
+        [
+          'exchange',
+          'client',
+          'offered/s',
+          'received/s',
+          'catch-up after end',
+          'client CPU',
+          'dropped by ccxt cache',
+          'ours / this',
+        ],
+        p.e2e.map((r) => {
+          const ours = p.e2e.find(
+            (x) =>
+              x.exchange === r.exchange && x.offered_rate === r.offered_rate && x.client.startsWith('ours'),
+          );
+          return [
+            r.exchange,
+            r.client,
+            n(r.offered_rate),
+            r.error ? `error: ${r.error}` : n(r.received_rate),
+            r.catch_up_s < 0 ? 'did not catch up in 15 s' : `${r.catch_up_s} s`,
+            pct(r.client_cpu_pct),
+            r.dropped_by_cache === undefined ? '-' : n(r.dropped_by_cache),
+            r.client.startsWith('ours')
+              ? '1 (ours)'
+              : ours && r.received_rate > 0
+                ? `${Math.round((ours.received_rate / r.received_rate) * 100) / 100}x received, ${r.client_cpu_pct > 0 ? Math.round((ours.client_cpu_pct / r.client_cpu_pct) * 100) / 100 : 'n/a'}x CPU`
+                : 'n/a',
+          ];
+        }),
+      ),
+      '',
+      'When both keep up, received/s equals the offered rate and the difference shows in CPU (the ratio of CPU is then the meaningful one: below 1 means ours needs less CPU for the same stream). For reference, the full collector (parse + sequence + batch + write to Redis) is in the sweep above.',
+    );
+  }
+  return out.join('\n');
+}
+
+export function buildReport(): { md: string; svg: string | undefined } {
+  const sweep = loadSweep();
+  const profiles = (existsSync(RESULTS_DIR) ? readdirSync(RESULTS_DIR, { withFileTypes: true }) : [])
+    .filter((f) => f.isFile() && /^profile-\d+\.json$/.test(f.name))
+    .map((f) => load<ProfileFile>(f.name.replace(/\.json$/, ''))!)
+    .sort((a, b) => a.settings.rate - b.settings.rate);
+  const api = load<ApiFile>('api');
+  const book = load<BookFile>('book');
+  const peers = load<PeersFile>('peers');
+  const files = [
+    sweep && { name: 'sweep', machine: sweep.machine, at: sweep.generated_at, command: sweep.command },
+    ...profiles.map((p) => ({
+      name: `profile-${p.settings.rate}`,
+      machine: p.machine,
+      at: p.generated_at,
+      command: p.command,
+    })),
+    api && { name: 'api', machine: api.machine, at: api.generated_at, command: api.command },
+    book && { name: 'book', machine: book.machine, at: book.generated_at, command: book.command },
+    peers && { name: 'peers', machine: peers.machine, at: peers.generated_at, command: peers.command },
+  ].filter((f): f is { name: string; machine: MachineInfo; at: string; command: string } => !!f);
+  const sweepWait = sweep ? Math.max(0, ...sweep.points.map((p) => p.collector_cpu_wait_pct ?? 0)) : 0;
+  const noisy = files.filter(
+    // Load above half the cores at the start (a previous benchmark's own processes count
+    // too), or a collector that waited for a CPU more than 10 % of a sweep window.
+    (f) => (f.machine.load_avg[0] ?? 0) > f.machine.cores / 2 || (f.name === 'sweep' && sweepWait > 10),
+  );
+  const rows = targets(sweep, api);
+  const md: string[] = [
+    '# AlphaPulse benchmark results',
+    '',
+    '> Generated from the JSON files in `bench/results/` by `npm run bench:report` (each bench script also regenerates it). Do not edit by hand: re-run the benchmarks.',
+    '',
+  ];
+  if (noisy.length)
+    md.push(
+      `> **Noisy machine:** ${noisy.map((f) => `${f.name} (load ${f.machine.load_avg[0]} at start${f.name === 'sweep' ? `; collector CPU wait up to ${sweepWait} % of a window` : ''})`).join(', ')}: other work was running on the ${files[0]!.machine.cores} cores. Treat those numbers as pessimistic and re-run on a quiet machine before drawing conclusions.`,
+      '',
+    );
+  md.push(
+    '## Targets',
+    '',
+    table(
+      ['target', 'measured', 'result', 'how judged'],
+      rows.map((r) => [r.target, r.measured, r.status === 'PASS' ? 'PASS' : `**${r.status}**`, r.note]),
+    ),
+    '',
+    rows.some((r) => r.status === 'FAIL')
+      ? 'Failed targets are failures: see the collector profile section for where the time goes.'
+      : '',
+    '',
+    '## Machine',
+    '',
+    machineSection(files),
+    '',
+    '## How to reproduce',
+    '',
+    'Needs `redis-server` on the PATH (each run starts a private one on a free port; `REDIS_URL` is ignored by the sweep) and, for the peers benchmark, the fixtures in `../shared/fixtures` (or `--fixtures <dir>`).',
+    '',
+    '```sh',
+    'npm ci',
+    'npm run bench:sweep     # 1k..200k trades/s x 3 runs x 20 s + 100k/s for 60 s (~10 min); --quick = 2 s points, 1 run',
+    'npm run bench:profile   # 10k and 100k trades/s, 20 s each, collector under --cpu-prof; summary here, profiles in bench/out/',
+    'npm run bench:api       # autocannon on /trades, /ohlcv, /orderbook while the collector ingests 10k trades/s',
+    'npm run bench:book      # order-book engine updates/s, 1000 levels a side',
+    'npm run bench:peers     # ours vs tardis-dev vs ccxt: parse+normalise, then ccxt pro watchTrades end to end',
+    'npm run bench:report    # rebuild this file and the chart from bench/results/*.json',
+    'node bin/alphapulse.js bench --rate 100000 --duration 60   # one end-to-end point by hand',
+    '```',
+    '',
+    'Each script builds first (`npm run build`) and runs the compiled code in `dist/bench/`. The exact command behind each results file is in the machine table above.',
+    '',
+    '## 1. End to end: simulator -> collector -> Redis',
+    '',
+    sweepSection(sweep),
+    '',
+    '## 2. Collector CPU profile (where the time goes)',
+    '',
+    profileSections(profiles),
+    '',
+    '## 3. HTTP API under ingest load',
+    '',
+    apiSection(api),
+    '',
+    '## 4. Order-book engine',
+    '',
+    bookSection(book),
+    '',
+    '## 5. Peers: tardis-dev and ccxt',
+    '',
+    peersSection(peers),
+    '',
+    '## Method',
+    '',
+    "- **Processes.** Redis (a private `redis-server`, no persistence), `alphapulse simulate` and `alphapulse collect` are separate processes, as in production; the benchmark process only watches. All share the machine's cores, so Redis and simulator CPU are reported next to the collector's.",
+    "- **Start and warm-up.** The simulator starts first and makes trades from its first second; the collector then starts, connects and subscribes (it receives from that moment on, like a collector joining a live exchange). The first warm-up seconds of the simulator's clock are excluded from latency, rate and CPU figures; loss is counted over the whole run.",
+    "- **Sent, stored, lost.** Sent = every trade the simulator made from the first one the collector stored to the last one it made (ids are consecutive; the simulator's truth file gives the last id); stored = entries in the Redis streams (`STREAM_MAXLEN` is raised for the run so nothing is trimmed); lost = sent - stored.",
+    '- **Latency.** Per trade: the simulator stamps each trade with the time it is made and sent; the collector records ack time - trade time in an HDR histogram for every trade of every acknowledged Redis batch (src/bench/latency-recorder.ts, enabled only by `ALPHAPULSE_LATENCY_FILE`). Both processes read the same host clock.',
+    "- **Achieved rate.** Trades made in the measured window / time from the window's start until the last of them was acknowledged: the offered rate when the collector keeps up, lower when it falls behind.",
+    "- **CPU and memory.** Collector and simulator CPU from `/proc/<pid>/stat` (user + system) over the measured window, as % of one core; Redis CPU from `INFO cpu`; collector RSS is the peak (`VmHWM`). **CPU wait** is the share of the window the collector's main thread was runnable but had no CPU (`/proc/<pid>/schedstat`): near 0 on a quiet machine; tens of % mean other work took the cores and the latency numbers are the machine's, not the collector's.",
+    "- **Latency split.** Each trade also carries the collector's frame receive time: *made -> received* is simulator send lag + socket buffers + waiting for the collector's event loop; *received -> acked* is parse, sequencing, batching and the Redis round trip.",
+    "- **Clocks.** `nowUs()` (src/core/time.ts) anchors `performance.now()` to `Date.now()` once per process, and `Date.now()` has whole milliseconds, so each process's clock is off by a fixed 0-1 ms. The benchmark measures the simulator's and the collector's offsets (`src/bench/clock-probe.ts`, preloaded into the simulator) and corrects every cross-process latency, so sub-millisecond numbers are real.",
+    '- **ws native add-on.** A dev install has `bufferutil` (pulled in by ccxt) which `ws` would load; production installs do not, so the benchmarks set `WS_NO_BUFFER_UTIL=1` for the processes they start.',
+    '- **CI** runs only a smoke test (`test/bench/bench-smoke.test.ts`: `alphapulse bench --rate 5000 --duration 5`, asserting lost = 0 and sent > 0), never timing thresholds.',
+    '',
+  );
+  let svg: string | undefined;
+  if (sweep?.points.length) {
+    svg = renderChart(
+      sweep.points.map((p) => ({
+        offered: p.offered_rate,
+        achieved: p.achieved_rate,
+        p50: p.latency_ms.p50,
+        p99: p.latency_ms.p99,
+        keptUp: keptUp(p),
+      })),
+      {
+        title: 'AlphaPulse collector: latency vs throughput (simulator -> collector -> Redis)',
+        subtitle: `${sweep.quick ? 'QUICK tooling run — ' : ''}median of ${sweep.settings.runs} run(s) x ${sweep.settings.duration_s} s per point; ${sweep.machine.cpu}, ${sweep.machine.cores} cores, Node ${sweep.machine.node}; ${sweep.generated_at}`,
+        targets: [
+          { rate: 10_000, p99Ms: 1, label: 'p99 <= 1 ms @ 10k' },
+          { rate: 100_000, p99Ms: 5, label: 'p99 <= 5 ms @ 100k' },
+          { rate: 150_000, p99Ms: 20, label: 'stretch: 20 ms @ 150k' },
+        ],
+      },
+    );
+  }
+  return { md: `${md.join('\n').replace(/\n{3,}/g, '\n\n')}`, svg };
+}
+
+export function writeReport(): void {
+  const { md, svg } = buildReport();
+  const mdFile = join(BENCH_DIR, 'RESULTS.md');
+  writeFileSync(mdFile, md.endsWith('\n') ? md : `${md}\n`);
+  if (svg) writeFileSync(join(BENCH_DIR, CHART_FILE), svg);
+  formatWithBiome(mdFile, ...(svg ? [join(BENCH_DIR, CHART_FILE)] : []));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  writeReport();
+  process.stderr.write('bench:report  wrote bench/RESULTS.md\n');
+}

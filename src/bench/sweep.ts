@@ -1,0 +1,106 @@
+/**
+ * `npm run bench:sweep`: the end-to-end benchmark (simulator -> collector -> Redis) at a
+ * series of offered rates, several runs each, plus one sustained run; medians per rate.
+ * Writes bench/results/sweep.json, then regenerates bench/RESULTS.md and the chart.
+ *
+ *   npm run bench:sweep                      full: 1k..200k trades/s, 3 runs x 20 s, 100k x 60 s
+ *   npm run bench:sweep -- --quick           tooling check: 2 s per point, 1 run, 5 s sustained
+ *   flags: --rates 1000,10000 --runs 3 --duration 20 --warmup 3 --markets 2
+ *          --sustain-rate 100000 --sustain-duration 60 --sustain-runs 1 --note "text"
+ */
+
+import { commandLine, machineInfo, nowIso, numberFlag, parseFlags, writeResult } from './common.js';
+import { writeReport } from './report.js';
+import { runBench } from './run-bench.js';
+import { type SweepFile, type SweepPoint, type SweepRun, summarise } from './sweep-summary.js';
+
+export type { SweepFile, SweepPoint, SweepRun } from './sweep-summary.js';
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2), ['quick']);
+  const quick = flags.get('quick') === 'true';
+  const rates = (flags.get('rates') ?? '1000,10000,50000,100000,150000,200000')
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isFinite(n) && n > 0);
+  const runsPer = numberFlag(flags, 'runs', quick ? 1 : 3);
+  const durationS = numberFlag(flags, 'duration', quick ? 2 : 20);
+  const warmupS = numberFlag(flags, 'warmup', quick ? 1 : 3);
+  const markets = numberFlag(flags, 'markets', 2);
+  const sustainRate = numberFlag(flags, 'sustain-rate', 100_000);
+  const sustainDuration = numberFlag(flags, 'sustain-duration', quick ? 5 : 60);
+  const sustainRuns = numberFlag(flags, 'sustain-runs', 1);
+  const file: SweepFile = {
+    kind: 'sweep',
+    generated_at: nowIso(),
+    command: commandLine('bench:sweep'),
+    quick,
+    note: flags.get('note') ?? '',
+    machine: machineInfo(),
+    settings: {
+      rates,
+      runs: runsPer,
+      duration_s: durationS,
+      warmup_s: warmupS,
+      markets,
+      sustain:
+        sustainRate > 0 && sustainRuns > 0
+          ? { rate: sustainRate, duration_s: sustainDuration, runs: sustainRuns }
+          : null,
+    },
+    runs: [],
+    points: [],
+    sustained: { runs: [], point: null },
+  };
+  const save = () => {
+    file.points = rates
+      .map((rate) =>
+        summarise(
+          rate,
+          file.runs.filter((r) => r.offered_rate === rate),
+        ),
+      )
+      .filter((p): p is SweepPoint => p !== null);
+    file.sustained.point = file.settings.sustain
+      ? summarise(file.settings.sustain.rate, file.sustained.runs)
+      : null;
+    writeResult('sweep', file);
+    writeReport();
+  };
+  const one = async (rate: number, run: number, duration: number): Promise<SweepRun> => {
+    process.stderr.write(`bench:sweep  ${rate.toLocaleString()} trades/s  run ${run}  ${duration} s ... `);
+    try {
+      const result = await runBench({ rate, durationS: duration, markets, warmupS });
+      process.stderr.write(
+        `achieved ${result.achieved_rate.toLocaleString()}/s  lost ${result.lost}  p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  collector CPU ${result.collector_cpu_pct}% (waited ${result.collector_cpu_wait_pct}%)  RSS ${result.collector_rss_mb_peak} MB  load ${result.load_avg_1m}\n`,
+      );
+      return { offered_rate: rate, run, result };
+    } catch (e) {
+      process.stderr.write(`FAILED: ${(e as Error).message}\n`);
+      return { offered_rate: rate, run, error: (e as Error).message.slice(0, 500) };
+    }
+  };
+  // Runs interleaved (every rate once, then again): slow drifts of the machine's load
+  // spread over all rates instead of biasing one.
+  for (let run = 1; run <= runsPer; run++) {
+    for (const rate of rates) {
+      file.runs.push(await one(rate, run, durationS));
+      save();
+    }
+  }
+  if (file.settings.sustain) {
+    for (let run = 1; run <= file.settings.sustain.runs; run++) {
+      file.sustained.runs.push(await one(file.settings.sustain.rate, run, file.settings.sustain.duration_s));
+      save();
+    }
+  }
+  save();
+  process.stderr.write('bench:sweep  wrote bench/results/sweep.json, bench/RESULTS.md\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench:sweep: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

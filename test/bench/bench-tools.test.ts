@@ -1,0 +1,123 @@
+/** The benchmark tooling's pure parts: knee detection, chart, medians, latency recorder window and clock correction. */
+
+import { describe, expect, it } from 'vitest';
+import { type ChartPoint, findKnee, renderChart } from '../../src/bench/chart.js';
+import { median } from '../../src/bench/common.js';
+import { LatencyRecorder } from '../../src/bench/latency-recorder.js';
+import { component } from '../../src/bench/profile.js';
+import { type SweepRun, summarise } from '../../src/bench/sweep-summary.js';
+import type { Trade } from '../../src/core/types.js';
+
+const pt = (offered: number, p99: number, keptUp = true): ChartPoint => ({
+  offered,
+  achieved: keptUp ? offered : offered * 0.8,
+  p50: p99 / 4,
+  p99,
+  keptUp,
+});
+
+describe('findKnee', () => {
+  it('is the last point before latency jumps more than 5x', () => {
+    const k = findKnee([pt(1000, 1), pt(10_000, 1.2), pt(50_000, 2), pt(100_000, 40), pt(150_000, 300)]);
+    expect(k?.index).toBe(2);
+  });
+
+  it('is the last point before the collector falls behind', () => {
+    const k = findKnee([pt(1000, 1), pt(10_000, 1.2), pt(50_000, 3, false)]);
+    expect(k?.index).toBe(1);
+    expect(k?.reason).toMatch(/fell behind/);
+  });
+
+  it('is the last point when latency never turns up, and undefined when the first point already failed', () => {
+    expect(findKnee([pt(1000, 1), pt(10_000, 2)])?.index).toBe(1);
+    expect(findKnee([pt(1000, 1, false)])).toBeUndefined();
+  });
+});
+
+describe('renderChart', () => {
+  it('draws one marker per point and series, the knee and the targets', () => {
+    const svg = renderChart([pt(1000, 1), pt(10_000, 1.2), pt(100_000, 50)], {
+      title: 'a <title> & more',
+      targets: [{ rate: 10_000, p99Ms: 1, label: 'p99 <= 1 ms' }],
+    });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<circle /g)?.length).toBe(3 * 2 + 1); // 2 series + legend marker
+    expect(svg).toContain('knee: 10k trades/s');
+    expect(svg).toContain('a &lt;title&gt; &amp; more');
+    expect(svg).toContain('p99 &lt;= 1 ms');
+  });
+});
+
+describe('sweep medians', () => {
+  it('takes medians over completed runs and the worst loss', () => {
+    const result = (p99: number, lost: number) =>
+      ({
+        offered_rate: 1000,
+        achieved_rate: 1000,
+        sent: 100,
+        stored: 100 - lost,
+        lost,
+        latency_ms: { p50: 1, p90: 1, p99, p999: 1, max: 1 },
+        collector_rss_mb_peak: 100,
+        collector_cpu_pct: 10,
+        collector_cpu_wait_pct: 0,
+        redis_cpu_pct: 1,
+        simulator_cpu_pct: 1,
+        load_avg_1m: 0,
+      }) as unknown as NonNullable<SweepRun['result']>;
+    const p = summarise(1000, [
+      { offered_rate: 1000, run: 1, result: result(3, 0) },
+      { offered_rate: 1000, run: 2, result: result(1, 2) },
+      { offered_rate: 1000, run: 3, result: result(2, 0) },
+      { offered_rate: 1000, run: 4, error: 'boom' },
+    ]);
+    expect(p?.latency_ms.p99).toBe(2);
+    expect(p?.lost_max).toBe(2);
+    expect(p?.failed_runs).toBe(1);
+    expect(p?.sent_total).toBe(300);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+});
+
+describe('LatencyRecorder', () => {
+  const trade = (ts: number): Trade => ({
+    exchange: 'coinbase',
+    symbol: 'BTC-USD',
+    id: ts,
+    price: '1',
+    size: '1',
+    side: 'buy',
+    ts,
+    recvTs: ts + 100,
+  });
+
+  it('skips trades made before the window and applies the clock correction', () => {
+    const r = new LatencyRecorder(1_000_000, undefined);
+    r.record([trade(999_000), trade(1_000_000), trade(1_000_500)], 1_002_000);
+    const rep = r.report();
+    expect(rep.count).toBe(2);
+    expect(rep.latency_ms.max).toBeCloseTo(2, 2);
+    expect(rep.by_exchange.coinbase?.count).toBe(2);
+    expect(rep.first_ack_us).toBe(1_002_000);
+  });
+
+  it('shifts every latency by the two processes clock offsets', () => {
+    const plain = new LatencyRecorder(0, undefined);
+    plain.record([trade(1_000_000)], 1_001_000);
+    // The stamping process's clock runs 300 µs behind ours plus our own offset.
+    const corrected = new LatencyRecorder(0, -300 + 0);
+    corrected.record([trade(1_000_000)], 1_001_000);
+    const shift = corrected.report().clock_correction_us;
+    expect(corrected.report().latency_ms.max - plain.report().latency_ms.max).toBeCloseTo(shift / 1000, 2);
+  });
+});
+
+describe('profile components', () => {
+  it('groups frames by what they belong to', () => {
+    expect(component('file:///x/node_modules/@redis/client/dist/a.js', 'f')).toMatch(/Redis client/);
+    expect(component('file:///x/dist/exchanges/coinbase/parse.js', 'parseFrame')).toMatch(/exchange parsing/);
+    expect(component('file:///x/dist/collector/trade-writer.js', 'f')).toBe('src/collector');
+    expect(component('', '(garbage collector)')).toBe('GC');
+  });
+});
