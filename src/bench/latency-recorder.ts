@@ -3,22 +3,18 @@
  * with the moment it sends it) to store acknowledgement, per trade, in an HDR histogram.
  * Enabled in a collector process by ALPHAPULSE_LATENCY_FILE; written there at exit.
  * ALPHAPULSE_LATENCY_FROM_US (epoch µs) excludes trades made before it (benchmark warm-up).
- * ALPHAPULSE_LATENCY_PEER_OFFSET_US is the trade-stamping process's clock offset (see
- * clock-probe.ts); with this process's own, it cancels the up-to-1 ms error between the
- * two processes' `nowUs()` clocks.
+ * Both processes stamp with `nowUs()`, anchored to `performance.timeOrigin`: the clocks of
+ * two processes on one host agree to the µs.
  */
 
 import { writeFileSync } from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
 import type { Trade } from '../core/types.js';
-import { clockOffsetUs } from './clock-probe.js';
 
 export interface LatencyReport {
   count: number;
   /** Start of the measured window (epoch µs; 0 = from the first trade). */
   from_us: number;
-  /** Added to every ack - trade time for the two processes' clock offsets (µs). */
-  clock_correction_us: number;
   first_ack_us: number;
   last_ack_us: number;
   /** Milliseconds. */
@@ -65,22 +61,8 @@ export class LatencyRecorder {
   private firstAck = 0;
   private lastAck = 0;
 
-  /** Added to ack - trade time: the stamping process's clock offset minus ours (µs). */
-  private readonly correctionUs: number;
-
-  /**
-   * @param fromUs trades with an event time before this (epoch µs) are not recorded.
-   * @param peerOffsetUs clock offset of the process that stamped the trades (undefined: not corrected).
-   */
-  constructor(
-    private readonly fromUs = Number(process.env.ALPHAPULSE_LATENCY_FROM_US ?? 0) || 0,
-    peerOffsetUs: number | undefined = process.env.ALPHAPULSE_LATENCY_PEER_OFFSET_US
-      ? Number(process.env.ALPHAPULSE_LATENCY_PEER_OFFSET_US)
-      : undefined,
-  ) {
-    this.correctionUs =
-      peerOffsetUs !== undefined && Number.isFinite(peerOffsetUs) ? peerOffsetUs - clockOffsetUs() : 0;
-  }
+  /** @param fromUs trades with an event time before this (epoch µs) are not recorded. */
+  constructor(private readonly fromUs = Number(process.env.ALPHAPULSE_LATENCY_FROM_US ?? 0) || 0) {}
 
   private histogram(exchange: string): hdr.Histogram {
     let h = this.byExchange.get(exchange);
@@ -99,11 +81,11 @@ export class LatencyRecorder {
     for (let i = 0; i < trades.length; i++) {
       const ts = trades[i]!.ts;
       if (ts < this.fromUs) continue;
-      h.recordValue(Math.max(1, ackUs - ts + this.correctionUs));
+      h.recordValue(Math.max(1, ackUs - ts));
       // The split is diagnostic: every 4th trade is plenty and keeps the recorder cheap.
       if ((this.count + n) % SPLIT_SAMPLE === 0) {
         const recvTs = trades[i]!.recvTs;
-        this.toReceive.recordValue(Math.max(1, recvTs - ts + this.correctionUs));
+        this.toReceive.recordValue(Math.max(1, recvTs - ts));
         this.inCollector.recordValue(Math.max(1, ackUs - recvTs));
       }
       n++;
@@ -122,7 +104,6 @@ export class LatencyRecorder {
     return {
       count: this.count,
       from_us: this.fromUs,
-      clock_correction_us: this.correctionUs,
       first_ack_us: this.firstAck,
       last_ack_us: this.lastAck,
       latency_ms: summary(total),

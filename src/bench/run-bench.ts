@@ -17,13 +17,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import type { LatencyReport } from './latency-recorder.js';
 import { cpuSeconds, machineDescription, rssMb, runQueueWaitSeconds } from './proc-stats.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../cli.js');
-const CLOCK_PROBE = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../clock-probe.js')).href;
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'LTC-USD', 'ADA-USD', 'DOT-USD', 'XRP-USD', 'LINK-USD'];
 
 export interface BenchOptions {
@@ -210,7 +209,6 @@ export async function runBench(
     }
     const truthFile = join(work, 'truth.json');
     const latencyFile = join(work, 'latency.json');
-    const clockFile = join(work, 'sim-clock.json');
     const warmupS = o.warmupS ?? 2;
     const bookDepth = o.bookDepth ?? 0;
     const [cbPort, krPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
@@ -237,11 +235,7 @@ export async function runBench(
         '--log-level',
         'warn',
       ],
-      {
-        // Reports the simulator's clock offset, so cross-process latency is exact to the µs.
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${CLOCK_PROBE}`.trim(),
-        ALPHAPULSE_CLOCK_FILE: clockFile,
-      },
+      {},
     );
     children.push(sim);
     await waitForLine(sim, /export COINBASE_WS_URL/, 15_000);
@@ -249,10 +243,6 @@ export async function runBench(
     const simStartMs = Date.now();
     const measureFromMs = simStartMs + warmupS * 1000;
     log(`simulator listening; measuring from +${warmupS} s`);
-    const simClock = existsSync(clockFile)
-      ? (JSON.parse(readFileSync(clockFile, 'utf8')) as { offset_us: number }).offset_us
-      : undefined;
-    if (simClock === undefined) log('no simulator clock offset: latency may be off by up to 1 ms');
     const env = {
       REDIS_URL: redisUrl,
       EXCHANGES: exchanges.join(','),
@@ -271,7 +261,6 @@ export async function runBench(
       STREAM_MAXLEN: String(Math.max(1_000_000, Math.ceil(perMarket * (warmupS + o.durationS) * 1.2))),
       ALPHAPULSE_LATENCY_FILE: latencyFile,
       ALPHAPULSE_LATENCY_FROM_US: String(measureFromMs * 1000),
-      ...(simClock !== undefined ? { ALPHAPULSE_LATENCY_PEER_OFFSET_US: String(simClock) } : {}),
       ...(o.batchTimeoutMs !== undefined ? { BATCH_TIMEOUT_MS: String(o.batchTimeoutMs) } : {}),
       ...(o.bufferSize !== undefined ? { BUFFER_SIZE: String(o.bufferSize) } : {}),
       ...o.collectorEnv,
@@ -377,8 +366,6 @@ export async function runBench(
     const lat = existsSync(latencyFile)
       ? (JSON.parse(readFileSync(latencyFile, 'utf8')) as LatencyReport)
       : undefined;
-    if (lat)
-      log(`latency clock correction ${lat.clock_correction_us ?? 0} µs (simulator vs collector nowUs)`);
     const loadS = (loadEnd - t0) / 1000;
     // Trades made in the window / time from the window's start to the last one's ack: equals
     // the offered rate when the collector keeps up, less when it falls behind (and never

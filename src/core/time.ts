@@ -2,14 +2,21 @@
 
 import { performance } from 'node:perf_hooks';
 
-// performance.now() is monotonic with sub-µs resolution; anchoring it once to the wall
-// clock gives µs timestamps without calling Date.now() (ms only) per trade.
-const ORIGIN_US = Date.now() * 1000 - Math.round(performance.now() * 1000);
+// performance.now() is monotonic with sub-µs resolution; anchored to the wall clock at
+// performance.timeOrigin (µs-precise, unlike Date.now()) it gives epoch µs that agree
+// across processes on one host, without a syscall per trade.
+let originUs = Math.round(performance.timeOrigin * 1000);
 
 /** Current time, epoch microseconds (integer). */
 export function nowUs(): number {
-  return ORIGIN_US + Math.round(performance.now() * 1000);
+  return originUs + Math.round(performance.now() * 1000);
 }
+
+// If the wall clock is stepped (NTP, an operator), follow it; slewing keeps both in step.
+setInterval(() => {
+  const drift = Date.now() * 1000 - nowUs();
+  if (Math.abs(drift) > 5000) originUs += drift;
+}, 1000).unref();
 
 let cachedPrefix = '';
 let cachedSeconds = 0;
