@@ -92,13 +92,15 @@ export class Connection {
       }
       this.o.onFrame(typeof data === 'string' ? data : data.toString(), recvTs);
     });
+    let lastError = '';
     ws.on('error', (err: Error) => {
-      this.o.log.warn({ exchange: this.o.name, err: err.message }, 'websocket error');
+      // Reported once, with the close that always follows.
+      lastError = err.message;
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      const why = `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`;
+      const why = `closed ${code}${reason.length ? ` ${reason.toString()}` : ''}${lastError ? ` (${lastError})` : ''}`;
       this.o.onConnectedChange(false);
       this.o.onClose(why);
       if (!this.stopped) this.scheduleReconnect(why);

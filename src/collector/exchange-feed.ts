@@ -66,10 +66,9 @@ export class ExchangeFeed implements FrameSink {
         this.message('binary');
         this.malformed('binary_frame', 'binary WebSocket frame');
       },
-      onClose: (reason) => {
+      onClose: () => {
         this.hasSubscription = false;
         for (const b of o.books.values()) b.disconnected();
-        o.log.warn({ exchange: o.exchange, reason }, 'websocket closed');
       },
       onReconnect: () => m.wsReconnections.labels(o.exchange).inc(),
       onConnectedChange: (c) => connected.set(c ? 1 : 0),

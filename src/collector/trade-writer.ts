@@ -165,7 +165,12 @@ export class TradeWriter {
           q.lastWrittenId = Math.max(q.lastWrittenId, r.lastTradeId);
           q.head = end;
           this.pendingTotal -= batch.length;
-          if (q.head > 65_536 && q.head * 2 > q.pending.length) {
+          // Drop written trades now: kept referenced, they would survive into the old
+          // generation and make major GCs (the latency tail) bigger.
+          if (q.head === q.pending.length) {
+            q.pending = [];
+            q.head = 0;
+          } else if (q.head >= 4096) {
             q.pending = q.pending.slice(q.head);
             q.head = 0;
           }

@@ -1,7 +1,6 @@
 /** `alphapulse collect`: collectors only; /metrics and /health on METRICS_PORT. */
 
 import { startMetricsServer } from '../api/metrics-server.js';
-import { LatencyRecorder } from '../bench/latency-recorder.js';
 import { Collector } from '../collector/collector.js';
 import { type Config, describeConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
@@ -18,7 +17,8 @@ export async function collectCommand(config: Config): Promise<void> {
   await store.connect();
   // Benchmarks ask for end-to-end latency (exchange send -> store ack) per trade.
   const latencyFile = process.env.ALPHAPULSE_LATENCY_FILE;
-  const latency = latencyFile ? new LatencyRecorder() : undefined;
+  // Loaded only then: the HDR histogram library is not needed in production.
+  const latency = latencyFile ? new (await import('../bench/latency-recorder.js')).LatencyRecorder() : undefined;
   const collector = new Collector({
     config,
     store,

@@ -122,22 +122,22 @@ export class RedisStore implements Store {
     aggregates: readonly MinuteAggregate[],
     expectedPrev?: number,
   ): Promise<IngestResult> {
-    const args: string[] = new Array(6 + trades.length * 6 + aggregates.length * 7);
+    const args: string[] = new Array(7 + aggregates.length * 7);
     args[0] = String(this.options.streamMaxlen);
     args[1] = exchange;
     args[2] = symbol;
     args[3] = expectedPrev === undefined || expectedPrev < 0 ? '' : String(expectedPrev);
     args[4] = String(trades.length);
     args[5] = String(aggregates.length);
-    let i = 6;
-    for (const t of trades) {
-      args[i++] = String(t.id);
-      args[i++] = t.price;
-      args[i++] = t.size;
-      args[i++] = t.side;
-      args[i++] = String(t.ts);
-      args[i++] = String(t.recvTs);
+    // One argument for the whole batch (see INGEST): fields never contain ',' or a newline
+    // (validated decimals, buy/sell, integers).
+    let packed = '';
+    for (let t = 0; t < trades.length; t++) {
+      const x = trades[t]!;
+      packed += `${x.id},${x.price},${x.size},${x.side},${x.ts},${x.recvTs}\n`;
     }
+    args[6] = packed;
+    let i = 7;
     for (const a of aggregates) {
       args[i++] = String(a.bucket);
       args[i++] = a.o;

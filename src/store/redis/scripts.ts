@@ -80,7 +80,9 @@ end
 /**
  * KEYS: trades stream, stats hash, 1m candles hash.
  * ARGV: maxlen, exchange, symbol, expected_prev ('' = unknown), n trades, m aggregates,
- * then n x (id, price, size, side, ts, recv_ts), then m x (bucket, o, h, l, c, v, n).
+ * the trades packed in one string ("id,price,size,side,ts,recv_ts" lines: one argument
+ * instead of six per trade keeps the client's encoding and allocation small), then
+ * m x (bucket, o, h, l, c, v, n).
  * Returns { written, duplicates, last_trade_id before the batch or '' }; written = -1
  * refuses the batch because the store holds less than the writer knows it wrote
  * (a Redis restart lost acknowledged trades): the writer re-fills the hole first.
@@ -93,22 +95,26 @@ if last_s and ARGV[4] ~= '' and last < tonumber(ARGV[4]) then
 end
 local n = tonumber(ARGV[5])
 local m = tonumber(ARGV[6])
+local packed = ARGV[7]
 local written, dup = 0, 0
 local first_ts, last_ts, last_id
 local new = {}
-for i = 0, n - 1 do
-  local b = 7 + i * 6
-  local id = tonumber(ARGV[b])
+local pos = 1
+for i = 1, n do
+  local sid, price, size, side, ts, rts, nxt = string.match(packed, '^([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^\\n]*)\\n?()', pos)
+  if not nxt then return redis.error_reply('ERR malformed trade batch at trade ' .. i) end
+  pos = nxt
+  local id = tonumber(sid)
   if id > last then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-      'exchange', ARGV[2], 'symbol', ARGV[3], 'trade_id', ARGV[b], 'price', ARGV[b + 1],
-      'size', ARGV[b + 2], 'side', ARGV[b + 3], 'ts', ARGV[b + 4], 'recv_ts', ARGV[b + 5])
+      'exchange', ARGV[2], 'symbol', ARGV[3], 'trade_id', sid, 'price', price,
+      'size', size, 'side', side, 'ts', ts, 'recv_ts', rts)
     last = id
-    last_id = ARGV[b]
+    last_id = sid
     written = written + 1
-    if not first_ts then first_ts = ARGV[b + 4] end
-    last_ts = ARGV[b + 4]
-    if dup > 0 then new[#new + 1] = b end
+    if not first_ts then first_ts = ts end
+    last_ts = ts
+    if dup > 0 then new[#new + 1] = { price, size, ts } end
   else
     dup = dup + 1
   end
@@ -116,17 +122,15 @@ end
 if written > 0 then
   if dup == 0 then
     -- Normal path: every trade was new, so the writer's per-minute aggregates are exact.
-    local a0 = 7 + n * 6
     for j = 0, m - 1 do
-      local a = a0 + j * 7
+      local a = 8 + j * 7
       merge_candle(KEYS[3], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6]))
     end
   else
     -- Replay path: aggregate only the trades actually written.
-    for _, b in ipairs(new) do
-      local bucket = tostring(math.floor(tonumber(ARGV[b + 4]) / 60000000) * 60)
-      local p = ARGV[b + 1]
-      merge_candle(KEYS[3], bucket, p, p, p, p, ARGV[b + 2], 1)
+    for _, t in ipairs(new) do
+      local bucket = tostring(math.floor(tonumber(t[3]) / 60000000) * 60)
+      merge_candle(KEYS[3], bucket, t[1], t[1], t[1], t[1], t[2], 1)
     end
   end
   redis.call('HINCRBY', KEYS[2], 'count', written)
