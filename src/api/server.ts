@@ -44,6 +44,20 @@ export interface ApiServerOptions {
   live?: LiveOptions | undefined;
 }
 
+const SLASH_SYMBOL_RE =
+  /^\/(trades|ohlcv|orderbook|spread)\/([A-Za-z0-9]{1,12})\/([A-Za-z0-9]{1,12})(?=[/?]|$)/;
+const NOT_A_QUOTE = new Set(['recent', 'consolidated']);
+
+/**
+ * `/trades/BTC/USD` (a `BTC/USD` symbol put in a URL unencoded, as clients built with
+ * string formatting do) becomes `/trades/BTC%2FUSD`, so every spelling of a symbol works.
+ */
+export function slashSymbolToParam(url: string): string {
+  const m = SLASH_SYMBOL_RE.exec(url);
+  if (!m || NOT_A_QUOTE.has(m[3]!.toLowerCase())) return url;
+  return `/${m[1]}/${m[2]}%2F${m[3]}${url.slice(m[0].length)}`;
+}
+
 /** Builds the API (routes registered, not listening). */
 export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
   const { config, store, metrics } = opts;
@@ -68,6 +82,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
     frameworkErrors: frameworkErrorHandler(() => httpMetrics, log),
     clientErrorHandler: clientErrorHandler(() => httpMetrics, log),
+    rewriteUrl: (req) => slashSymbolToParam(req.url ?? '/'),
   });
 
   httpMetrics = installHttpBehaviour(app, {

@@ -243,8 +243,11 @@ function suite(name: string, make: () => Promise<{ store: Store; redisUrl?: stri
       const post = await fetch(`${api.base}/trades/BTC-USD`, { method: 'POST' });
       expect(post.status).toBe(404);
       expect(Object.keys((await post.json()) as object).sort()).toEqual(['error', 'message']);
-      // Unencoded slash is a different path.
-      expectError(await call('/trades/BTC/USD'), 404, 'not_found');
+      // An unencoded slash is read as the BTC/USD spelling; an unknown segment is still a 404.
+      const slashed = await call('/trades/BTC/USD');
+      expect(slashed.status).toBe(200);
+      expect(slashed.body.symbol).toBe('BTC-USD');
+      expectError(await call('/trades/BTC/USD/older'), 404, 'not_found');
       // A known symbol without trades answers empty lists.
       const empty = await call('/trades/SOL-EUR');
       expect(empty.status).toBe(200);
