@@ -18,7 +18,9 @@ export async function collectCommand(config: Config): Promise<void> {
   // Benchmarks ask for end-to-end latency (exchange send -> store ack) per trade.
   const latencyFile = process.env.ALPHAPULSE_LATENCY_FILE;
   // Loaded only then: the HDR histogram library is not needed in production.
-  const latency = latencyFile ? new (await import('../bench/latency-recorder.js')).LatencyRecorder() : undefined;
+  const latency = latencyFile
+    ? new (await import('../bench/latency-recorder.js')).LatencyRecorder()
+    : undefined;
   const collector = new Collector({
     config,
     store,
