@@ -175,10 +175,11 @@ describe('deploy/systemd', () => {
 });
 
 describe('docs/deployment.md', () => {
-  it('exists, marks the Docker files untested and leaves the sizing to the benchmarks', () => {
+  it('exists, marks the Docker files untested and takes its sizing from the benchmarks', () => {
     const doc = read(join(ROOT, 'docs/deployment.md'));
     expect(doc).toMatch(/untested/i);
-    expect(doc).toMatch(/see bench\/RESULTS\.md/);
+    expect(doc).toMatch(/\(\.\.\/bench\/RESULTS\.md\)/);
+    expect(doc).not.toMatch(/TBD/);
     for (const link of doc.matchAll(/\]\(((?!https?:|#)[^)#]+)/g)) {
       expect(existsSync(resolve(dirname(join(ROOT, 'docs/deployment.md')), link[1]!)), link[1]).toBe(true);
     }
