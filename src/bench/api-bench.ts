@@ -11,11 +11,11 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import {
   commandLine,
+  freePort,
   machineInfo,
   nowIso,
   numberFlag,
@@ -67,17 +67,6 @@ export interface ApiFile {
   /** The end-to-end bench that ran underneath (collector ingesting while the API was loaded). */
   collector: BenchResult | null;
   error?: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));

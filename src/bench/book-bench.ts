@@ -12,19 +12,11 @@
 
 import { OrderBook } from '../book/order-book.js';
 import type { LevelText } from '../core/types.js';
+import { uniform } from '../sim/prng.js';
 import { commandLine, machineInfo, median, nowIso, numberFlag, parseFlags, writeResult } from './common.js';
 import { writeReport } from './report.js';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = uniform;
 
 const MID_CENTS = 4_321_050; // 43,210.50
 

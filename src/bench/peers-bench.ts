@@ -15,7 +15,6 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import ccxt from 'ccxt';
 import { normalizeTrades } from 'tardis-dev';
@@ -26,8 +25,10 @@ import { createCoinbaseAdapter } from '../exchanges/coinbase/adapter.js';
 import { createCoinbaseParser } from '../exchanges/coinbase/parse.js';
 import { createKrakenAdapter } from '../exchanges/kraken/adapter.js';
 import { createKrakenParser } from '../exchanges/kraken/parse.js';
+import { uniform } from '../sim/prng.js';
 import {
   commandLine,
+  freePort,
   machineInfo,
   median,
   nowIso,
@@ -42,16 +43,7 @@ import { writeReport } from './report.js';
 
 // ---------------------------------------------------------------- messages
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = uniform;
 
 function firstLine(file: string, test: (o: unknown) => boolean): { text: string; file: string } {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -428,17 +420,6 @@ function measureParse(m: MessageSets, rounds: number, roundMs: number): ParseRow
 // ---------------------------------------------------------------- end to end
 
 const CLI = resolve(ROOT, 'dist/cli.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 interface SimHandle {
   child: ChildProcess;

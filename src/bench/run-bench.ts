@@ -14,11 +14,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { freePort } from './common.js';
 import type { LatencyReport } from './latency-recorder.js';
 import { cpuSeconds, machineDescription, rssMb, runQueueWaitSeconds } from './proc-stats.js';
 
@@ -89,17 +89,6 @@ export interface BenchResult {
   } | null;
   /** Added: latency per exchange (each exchange's markets), same definition. */
   latency_by_exchange_ms: Record<string, { count: number; p50: number; p99: number; max: number }>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
 }
 
 // ws uses the optional native bufferutil when it can load it; a dev install has it (through

@@ -7,15 +7,7 @@
 import type { Candle, Exchange, LevelText, Trade } from '../core/types.js';
 
 /** Per-minute aggregate of a batch, computed by the writer so the store merges, not rescans. */
-export interface MinuteAggregate {
-  bucket: number;
-  o: string;
-  h: string;
-  l: string;
-  c: string;
-  v: string;
-  n: number;
-}
+export type MinuteAggregate = Candle;
 
 export interface IngestResult {
   /**

@@ -25,7 +25,7 @@ import type { StreamCursor } from '../../src/store/store.js';
 import { createTestDatabase, type TestDatabase, TradeGen } from '../archive/helpers.js';
 import { freePort, type Proc, spawnCli, startSimulator, waitFor } from '../helpers/process.js';
 import { REDIS_BASE_URL } from '../helpers/redis.js';
-import { compare, type StreamTrade, simTrades, type TruthFile } from '../helpers/truth.js';
+import { compare, readTradeStream, type StreamTrade, simTrades, type TruthFile } from '../helpers/truth.js';
 import { LocalCluster } from './helpers.js';
 
 // One market per node of the default 3-master split (slots 0-5460, 5461-10922, 10923-16383),
@@ -44,28 +44,8 @@ const newStore = (o: { url?: string; clusterNodes?: string[] }) =>
 
 type ClusterClient = Awaited<ReturnType<LocalCluster['clusterClient']>>;
 
-async function clusterStream(c: ClusterClient, exchange: string, symbol: string): Promise<StreamTrade[]> {
-  const key = keys.trades(exchange as Exchange, symbol);
-  const out: StreamTrade[] = [];
-  let start = '-';
-  for (;;) {
-    const batch = await c.xRange(key, start, '+', { COUNT: 10_000 });
-    if (batch.length === 0) break;
-    for (const e of batch) {
-      const m = e.message as Record<string, string>;
-      out.push({
-        exchange: m.exchange!,
-        symbol: m.symbol!,
-        id: Number(m.trade_id),
-        price: m.price!,
-        size: m.size!,
-        side: m.side as 'buy' | 'sell',
-        ts: Number(m.ts),
-      });
-    }
-    start = `(${batch.at(-1)!.id}`;
-  }
-  return out;
+function clusterStream(c: ClusterClient, exchange: string, symbol: string): Promise<StreamTrade[]> {
+  return readTradeStream(c, exchange, symbol);
 }
 
 async function getJson<T = Record<string, unknown>>(url: string): Promise<T> {

@@ -74,13 +74,22 @@ export interface StreamTrade extends TruthTrade {
   ts: number;
 }
 
-/** Every entry of `trades:{ex:SYM}`, in stream order. */
-export async function streamTrades(
-  redisUrl: string,
+/** Anything with node-redis' `xRange` (a client, a cluster client). */
+export interface XRangeReader {
+  xRange(
+    key: string,
+    start: string,
+    end: string,
+    options: { COUNT: number },
+  ): Promise<{ id: string; message: unknown }[]>;
+}
+
+/** Every entry of `trades:{ex:SYM}` read through `c`, in stream order. */
+export async function readTradeStream(
+  c: XRangeReader,
   exchange: string,
   symbol: string,
 ): Promise<StreamTrade[]> {
-  const c = await redisClient(redisUrl);
   const key = `trades:{${exchange}:${symbol}}`;
   const out: StreamTrade[] = [];
   let start = '-';
@@ -101,8 +110,21 @@ export async function streamTrades(
     }
     start = `(${batch.at(-1)!.id}`;
   }
-  await c.close();
   return out;
+}
+
+/** Every entry of `trades:{ex:SYM}`, in stream order. */
+export async function streamTrades(
+  redisUrl: string,
+  exchange: string,
+  symbol: string,
+): Promise<StreamTrade[]> {
+  const c = await redisClient(redisUrl);
+  try {
+    return await readTradeStream(c, exchange, symbol);
+  } finally {
+    await c.close();
+  }
 }
 
 export interface Comparison {
