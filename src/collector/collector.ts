@@ -4,12 +4,13 @@
  * store than it can take, every socket is paused (TCP backpressure) until it catches up.
  */
 
+import { hostname } from 'node:os';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Exchange, MarketId, Trade } from '../core/types.js';
 import { createAdapter } from '../exchanges/registry.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { Store } from '../store/store.js';
+import type { CollectorReport, Store } from '../store/store.js';
 import { BookSync } from './book-sync.js';
 import { CrossMarketWatcher } from './cross-market.js';
 import { ExchangeFeed } from './exchange-feed.js';
@@ -52,6 +53,9 @@ export class Collector {
   private readonly startedAt = Date.now();
   private stopping = false;
   private readonly abort = new AbortController();
+  private ticks = 0;
+  /** Identifies this process in the published collector reports. */
+  readonly owner: string;
 
   constructor(private readonly o: CollectorOptions) {
     const c = o.config;
@@ -66,6 +70,7 @@ export class Collector {
       onPendingChange: () => this.checkFlow(),
     });
     this.cross = new CrossMarketWatcher(o.store, c.SIGNAL_THRESHOLD_BPS, o.log);
+    this.owner = `${hostname()}-${process.pid}${c.SHARD.count > 1 ? `-shard${c.SHARD.index}of${c.SHARD.count}` : ''}`;
     for (const exchange of c.EXCHANGES) {
       const symbols = this.markets.filter((m) => m.exchange === exchange).map((m) => m.symbol);
       if (symbols.length > 0) this.feeds.push(this.createFeed(exchange, symbols));
@@ -205,6 +210,23 @@ export class Collector {
     }
     if (this.o.store.healthy && this.writer.pending > 0) this.writer.kick();
     this.checkFlow();
+    // Once a second: tell API-only processes how the feeds are doing.
+    if (++this.ticks % 4 === 0 && this.o.store.healthy) {
+      void this.o.store.reportCollectors(this.reports()).catch(() => undefined);
+    }
+  }
+
+  /** This process's feeds as collector reports. */
+  reports(): CollectorReport[] {
+    const now = Date.now();
+    return this.feeds.map((f) => ({
+      exchange: f.exchange,
+      owner: this.owner,
+      connected: f.connection.connected,
+      lastMessageAt: f.lastFrameAt > 0 ? f.lastFrameAt : null,
+      staleLimitMs: this.o.config.STALE_TIMEOUT_MS,
+      updatedAt: now,
+    }));
   }
 
   health(): Record<string, ExchangeHealth> {

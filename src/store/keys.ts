@@ -18,4 +18,6 @@ export const keys = {
   symbols: (exchange: Exchange) => `symbols:${exchange}`,
   gaps: (exchange: Exchange, symbol: string) => `gaps:${tag(exchange, symbol)}`,
   signals: (symbol: string) => `signals:{${symbol}}`,
+  /** Hash: `exchange@owner` -> JSON collector report (an addition to the contract's layout). */
+  collectorHealth: () => 'collectors:health',
 };

@@ -59,6 +59,19 @@ export interface BookTop {
   asks: LevelText[];
 }
 
+/** One collector process's view of one exchange connection, published for API-only processes. */
+export interface CollectorReport {
+  exchange: Exchange;
+  /** Which process (host-pid, shard). */
+  owner: string;
+  connected: boolean;
+  /** Last frame of any kind, heartbeats included (epoch ms; null = none yet). */
+  lastMessageAt: number | null;
+  staleLimitMs: number;
+  /** When the report was written (epoch ms). */
+  updatedAt: number;
+}
+
 export type StreamName = 'trades' | 'book';
 
 export interface StreamCursor {
@@ -107,6 +120,8 @@ export interface Store {
     reason: string,
   ): Promise<void>;
   publishSignal(symbol: string, fields: Record<string, string>): Promise<void>;
+  /** Publishes this process's collector state (read by `/health` of API-only processes). */
+  reportCollectors(reports: readonly CollectorReport[]): Promise<void>;
 
   // ---- reader side ----
   /** The latest `limit` trades, oldest first. */
@@ -127,6 +142,8 @@ export interface Store {
   /** Stats of every market of the given exchanges that has any. */
   allStats(exchanges: readonly Exchange[]): Promise<MarketStats[]>;
   bookTop(exchange: Exchange, symbol: string): Promise<BookTop | undefined>;
+  /** Every collector report published (stale ones included: the reader judges). */
+  collectorReports(): Promise<CollectorReport[]>;
   /** The latest `limit` entries of `signals:{SYM}`, oldest first. */
   signals(symbol: string, limit: number): Promise<{ id: string; fields: Record<string, string> }[]>;
   gaps(

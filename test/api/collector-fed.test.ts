@@ -123,6 +123,19 @@ function suite(kind: StoreKind, db: number) {
       });
     });
 
+    it('/health of an API-only server shows the collectors they publish in the store', async () => {
+      const health = await waitFor('collector reports', async () => {
+        const r = await get(api.base, '/health');
+        return Object.keys(r.body.components.collectors).length === 2 ? r : undefined;
+      });
+      expect(health.status).toBe(200);
+      expect(health.body.status).toBe('ok');
+      for (const ex of ['coinbase', 'kraken']) {
+        expect(health.body.components.collectors[ex].connected).toBe(true);
+        expect(health.body.components.collectors[ex].last_message_age_ms).toBeLessThan(5000);
+      }
+    });
+
     it('/orderbook, /consolidated and /spread reflect the collected books', async () => {
       for (const [ex, sym] of MARKETS) {
         const book = await get(api.base, `/orderbook/${sym}?exchange=${ex}&depth=5`);

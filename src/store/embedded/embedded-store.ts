@@ -10,6 +10,7 @@ import { mergeCandle } from '../aggregate.js';
 import type {
   BookEntry,
   BookTop,
+  CollectorReport,
   IngestResult,
   MarketStats,
   MinuteAggregate,
@@ -45,6 +46,7 @@ export class EmbeddedStore implements Store {
   private readonly symbolSets = new Map<Exchange, Set<string>>();
   private readonly signalLog: { id: string; symbol: string; fields: Record<string, string> }[] = [];
   private readonly clock = new StreamIdClock();
+  private readonly collectorHealth = new Map<string, CollectorReport>();
   private readonly events = new EventEmitter();
 
   constructor(private readonly options: EmbeddedStoreOptions) {
@@ -173,6 +175,10 @@ export class EmbeddedStore implements Store {
     if (this.signalLog.length > 10_000) this.signalLog.shift();
   }
 
+  async reportCollectors(reports: readonly CollectorReport[]): Promise<void> {
+    for (const r of reports) this.collectorHealth.set(`${r.exchange}@${r.owner}`, { ...r });
+  }
+
   // ---- reader side ----
 
   async latestTrades(exchange: Exchange, symbol: string, limit: number): Promise<StoredTrade[]> {
@@ -238,6 +244,10 @@ export class EmbeddedStore implements Store {
 
   async bookTop(exchange: Exchange, symbol: string): Promise<BookTop | undefined> {
     return this.market(exchange, symbol)?.top;
+  }
+
+  async collectorReports(): Promise<CollectorReport[]> {
+    return [...this.collectorHealth.values()].map((r) => ({ ...r }));
   }
 
   async signals(symbol: string, limit: number) {

@@ -9,6 +9,7 @@ import { keys } from '../keys.js';
 import {
   type BookEntry,
   type BookTop,
+  type CollectorReport,
   type IngestResult,
   type MarketStats,
   type MinuteAggregate,
@@ -227,6 +228,13 @@ export class RedisStore implements Store {
     );
   }
 
+  async reportCollectors(reports: readonly CollectorReport[]): Promise<void> {
+    if (reports.length === 0) return;
+    const k = keys.collectorHealth();
+    const args = reports.flatMap((r) => [`${r.exchange}@${r.owner}`, JSON.stringify(r)]);
+    await this.timed('health', () => this.link.send(k, ['HSET', k, ...args]));
+  }
+
   // ---- reader side ----
 
   async latestTrades(exchange: Exchange, symbol: string, limit: number): Promise<StoredTrade[]> {
@@ -331,6 +339,20 @@ export class RedisStore implements Store {
     } catch {
       return undefined;
     }
+  }
+
+  async collectorReports(): Promise<CollectorReport[]> {
+    const k = keys.collectorHealth();
+    const flat = await this.read('health', () => this.link.send<string[]>(k, ['HGETALL', k], true));
+    const out: CollectorReport[] = [];
+    for (let i = 1; i < flat.length; i += 2) {
+      try {
+        out.push(JSON.parse(flat[i]!) as CollectorReport);
+      } catch {
+        // A damaged field is ignored.
+      }
+    }
+    return out;
   }
 
   async signals(symbol: string, limit: number) {
