@@ -5,6 +5,7 @@
  */
 
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Exchange, MarketId, Trade } from '../core/types.js';
@@ -39,6 +40,9 @@ export interface ExchangeHealth {
 
 /** Pause reading above this many waiting trades while the store answers. */
 const FLOW_HIGH_WATER = 50_000;
+/** Heap use (share of the V8 limit) that pauses reading, and the one that resumes it. */
+const HEAP_PAUSE = 0.85;
+const HEAP_RESUME = 0.7;
 
 export class Collector {
   readonly writer: TradeWriter;
@@ -54,6 +58,8 @@ export class Collector {
   private stopping = false;
   private readonly abort = new AbortController();
   private ticks = 0;
+  private heldCache = 0;
+  private heapTight = false;
   /** Identifies this process in the published collector reports. */
   readonly owner: string;
 
@@ -155,37 +161,38 @@ export class Collector {
     this.timer.unref();
   }
 
-  /** Trades in memory: waiting for the store plus held behind back-fills. */
-  get pendingTrades(): number {
-    let held = 0;
-    for (const s of this.sequencers.values()) held += s.heldCount;
-    return this.writer.pending + held;
-  }
-
   private checkFlow(): void {
-    const pending = this.writer.pending;
+    const pending = this.writer.pending + this.heldCache;
     const storeUp = this.o.store.healthy;
     const max = this.o.config.MAX_PENDING;
     const high = storeUp ? Math.min(max, FLOW_HIGH_WATER) : max;
     if (!this.paused) {
-      if (pending < high) return;
-      const total = this.pendingTrades;
-      if (total < high) return;
+      if (pending < high && !this.heapTight) return;
       this.paused = true;
-      if (total >= max && !this.overflowed) {
+      if ((pending >= max || this.heapTight) && !this.overflowed) {
         this.overflowed = true;
         this.o.metrics.bufferOverflows.labels('pending').inc();
         this.o.log.warn(
-          { pending: total, max_pending: max },
-          'MAX_PENDING reached: pausing exchange reads until the store catches up',
+          { pending, max_pending: max, heap_tight: this.heapTight },
+          'buffer full (MAX_PENDING or the heap limit): pausing exchange reads until the store catches up',
         );
       }
       for (const f of this.feeds) f.connection.pause();
-    } else if (pending < high / 2 && this.pendingTrades < high / 2) {
+    } else if (pending < high / 2 && !this.heapTight) {
       this.paused = false;
       this.overflowed = false;
       for (const f of this.feeds) f.connection.resume();
     }
+  }
+
+  /**
+   * Memory-bounded flow control: near the V8 heap limit (e.g. a small --max-old-space-size)
+   * reading pauses before MAX_PENDING, and resumes once garbage collection made room.
+   */
+  private updateHeapPressure(): void {
+    const h = getHeapStatistics();
+    const used = h.used_heap_size / h.heap_size_limit;
+    this.heapTight = this.heapTight ? used > HEAP_RESUME : used > HEAP_PAUSE;
   }
 
   private tick(): void {
@@ -194,6 +201,8 @@ export class Collector {
     for (const s of this.sequencers.values()) held += s.heldCount;
     m.bufferSize.labels('pending').set(this.writer.pending);
     m.bufferSize.labels('held').set(held);
+    this.heldCache = held;
+    this.updateHeapPressure();
     const now = Date.now();
     for (const f of this.feeds) {
       f.flushCounts();

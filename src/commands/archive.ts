@@ -5,7 +5,7 @@
  * ARCHIVE_BATCH_SIZE, ARCHIVE_CLAIM_IDLE_MS, ARCHIVE_CLAIM_INTERVAL_MS (see the configuration).
  */
 
-import Fastify, { type FastifyInstance } from 'fastify';
+import { type MetricsServer, startMetricsServer } from '../api/metrics-server.js';
 import { type Archiver, createArchiver } from '../archive/archiver.js';
 import { type Config, describeConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -46,45 +46,43 @@ async function startArchiveMetricsServer(
   archiver: Archiver,
   registry: { contentType: string; metrics(): Promise<string> },
   log: Logger,
-): Promise<FastifyInstance | undefined> {
-  const app = Fastify({ logger: false });
-  app.get('/metrics', async (_req, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
-  app.get('/health', async (_req, reply) => {
-    const h = await archiver.health();
-    reply.code(h.redis && h.postgres ? 200 : 503);
-    return {
-      status: h.redis && h.postgres ? 'ok' : 'down',
-      service: SERVICE_NAME,
-      version: VERSION,
-      timestamp: new Date().toISOString(),
-      uptime_seconds: Math.round(process.uptime() * 1000) / 1000,
-      components: {
-        redis: h.redis ? 'healthy' : 'unhealthy',
-        postgres: h.postgres ? 'healthy' : 'unhealthy',
-        archive: {
-          consumer: archiver.consumer,
-          storage: archiver.storage ?? null,
-          markets: archiver.marketKeys,
-        },
-      },
-    };
-  });
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
-  });
+): Promise<MetricsServer | undefined> {
   try {
-    const address = await app.listen({ host: config.API_HOST, port: config.METRICS_PORT });
-    log.info({ url: `${address}/metrics` }, 'archive metrics and health listening');
-    return app;
+    const server = await startMetricsServer({
+      host: config.API_HOST,
+      port: config.METRICS_PORT,
+      registry,
+      health: async () => {
+        const h = await archiver.health();
+        const up = h.redis && h.postgres;
+        return {
+          up,
+          body: {
+            status: up ? 'ok' : 'down',
+            service: SERVICE_NAME,
+            version: VERSION,
+            timestamp: new Date().toISOString(),
+            uptime_seconds: Math.round(process.uptime() * 1000) / 1000,
+            components: {
+              redis: h.redis ? 'healthy' : 'unhealthy',
+              postgres: h.postgres ? 'healthy' : 'unhealthy',
+              archive: {
+                consumer: archiver.consumer,
+                storage: archiver.storage ?? null,
+                markets: archiver.marketKeys,
+              },
+            },
+          },
+        };
+      },
+    });
+    log.info({ url: `${server.url}/metrics` }, 'archive metrics and health listening');
+    return server;
   } catch (e) {
     log.warn(
       { err: (e as Error).message, port: config.METRICS_PORT },
       'archive metrics server not started (set METRICS_PORT to a free port); archiving continues',
     );
-    await app.close().catch(() => undefined);
     return undefined;
   }
 }

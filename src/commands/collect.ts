@@ -1,5 +1,6 @@
 /** `alphapulse collect`: collectors only; /metrics and /health on METRICS_PORT. */
 
+import { healthReport } from '../api/health.js';
 import { startMetricsServer } from '../api/metrics-server.js';
 import { Collector } from '../collector/collector.js';
 import { type Config, describeConfig } from '../core/config.js';
@@ -33,14 +34,13 @@ export async function collectCommand(config: Config): Promise<void> {
   const server = await startMetricsServer({
     host: config.API_HOST,
     port: config.METRICS_PORT,
-    metrics: m,
-    store,
-    collector,
+    registry: m.registry,
+    health: async () => {
+      const body = await healthReport(store, collector);
+      return { up: body.status !== 'down', body };
+    },
   });
-  log.info(
-    { url: `http://${config.API_HOST}:${config.METRICS_PORT}/metrics` },
-    'metrics and health listening',
-  );
+  log.info({ url: `${server.url}/metrics` }, 'metrics and health listening');
   stopOnSignal(
     {
       async stop() {

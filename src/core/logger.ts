@@ -1,7 +1,7 @@
 /** Structured JSON-lines logging (pino); human-readable when stdout is a terminal. */
 
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import type { LogLevel } from './config.js';
 
 export type { Logger };
@@ -9,6 +9,8 @@ export type { Logger };
 export function createLogger(level: LogLevel = 'info', name = 'alphapulse'): Logger {
   const options = { name, level, base: { pid: process.pid } };
   if (process.stdout.isTTY) {
+    // Loaded only for a terminal: services write JSON and need not carry the prettifier.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
   return pino(options, pino.destination({ dest: 1, sync: false }));

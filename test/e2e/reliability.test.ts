@@ -25,6 +25,7 @@ interface Counters {
   gaps: number;
   reconnections: number;
   malformed: number;
+  overflows: number;
 }
 
 async function scrape(port: number): Promise<Counters | undefined> {
@@ -41,6 +42,7 @@ async function scrape(port: number): Promise<Counters | undefined> {
       gaps: sum('trade_gaps_total'),
       reconnections: sum('websocket_reconnections_total'),
       malformed: sum('malformed_messages_total'),
+      overflows: sum('buffer_overflows_total'),
     };
   } catch {
     return undefined;
@@ -51,7 +53,7 @@ class CollectorProcess {
   proc: Proc | undefined;
   port = 0;
   /** Counters of processes already gone (last scrape before they died). */
-  carried: Counters = { backfilled: 0, duplicates: 0, gaps: 0, reconnections: 0, malformed: 0 };
+  carried: Counters = { backfilled: 0, duplicates: 0, gaps: 0, reconnections: 0, malformed: 0, overflows: 0 };
   last: Counters | undefined;
   private poller: NodeJS.Timeout | undefined;
 
@@ -97,12 +99,13 @@ class CollectorProcess {
 interface Scenario {
   name: string;
   simFlags: string[];
+  collectorEnv?: Record<string, string>;
   during?: (ctx: { collector: CollectorProcess; redis: PrivateRedis }) => Promise<void>;
 }
 
 const results: Record<string, unknown> = {};
 
-async function runScenario(s: Scenario): Promise<void> {
+async function runScenario(s: Scenario): Promise<Counters> {
   const redis = await PrivateRedis.start(true);
   const truthFile = join(tmpdir(), `ap-truth-${process.pid}-${Date.now()}.json`);
   const sim = await startSimulator([
@@ -128,6 +131,7 @@ async function runScenario(s: Scenario): Promise<void> {
     COINBASE_REST_RPS: '50',
     KRAKEN_REST_RPS: '50',
     WS_COMPRESSION: 'false',
+    ...s.collectorEnv,
   });
   try {
     await collector.start();
@@ -180,6 +184,7 @@ async function runScenario(s: Scenario): Promise<void> {
       await rc.close();
     }
     results[s.name] = report;
+    return collector.carried;
   } finally {
     await collector.proc?.kill('SIGKILL');
     await sim.proc.kill('SIGTERM');
@@ -232,6 +237,19 @@ describe('zero message loss (processes: simulator, collector, Redis)', () => {
 
   it('survives Redis paused for 5 s (CLIENT PAUSE)', { timeout: 180_000 }, async () => {
     await runScenario({ name: 'redis_pause', simFlags: [], during: redisPause });
+  });
+
+  it('past MAX_PENDING (and near a small heap limit) pauses reading during a Redis outage, then catches up', {
+    timeout: 180_000,
+  }, async () => {
+    const counters = await runScenario({
+      name: 'buffer_limit',
+      simFlags: [],
+      collectorEnv: { MAX_PENDING: '5000', NODE_OPTIONS: '--max-old-space-size=64' },
+      during: redisRestart,
+    });
+    // The buffer filled and reading paused; the process was never restarted (one process).
+    expect(counters.overflows).toBeGreaterThan(0);
   });
 
   it('survives all of it at once', { timeout: 240_000 }, async () => {
