@@ -1,7 +1,7 @@
 /** Structured JSON-lines logging (pino); human-readable when stdout is a terminal. */
 
-import pino, { type Logger } from 'pino';
 import { createRequire } from 'node:module';
+import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
 export type { Logger };
