@@ -109,3 +109,39 @@ describe('Coinbase parser on odd real messages', () => {
     expect(sink.unknownTypes).toEqual(['brand_new_type']);
   });
 });
+
+describe('Coinbase match fast path', () => {
+  const lines = fixtureLines(RECORDING).filter((l) => l.startsWith('{"type":"match"'));
+
+  it('gives exactly what the full parser gives, on every real match frame', () => {
+    const parse = createCoinbaseParser(productsOf(lines));
+    const fast = new RecordingSink();
+    const full = new RecordingSink();
+    for (const l of lines) {
+      parse(l, 9, fast);
+      // Same frame with its keys in another order: only the full parser takes it.
+      const o = JSON.parse(l) as Record<string, unknown>;
+      const { type, ...rest } = o;
+      parse(JSON.stringify({ ...rest, type }), 9, full);
+    }
+    expect(lines.length).toBeGreaterThan(10);
+    expect(fast.allTrades).toEqual(full.allTrades);
+    expect(fast.types).toEqual(full.types);
+  });
+
+  it('leaves anything unusual to the full parser, which reports it', () => {
+    const parse = createCoinbaseParser(['BTC-USD']);
+    const sink = new RecordingSink();
+    const good =
+      '{"type":"match","trade_id":7,"maker_order_id":"a","taker_order_id":"b","side":"sell","size":"0.5","price":"100.25","product_id":"BTC-USD","sequence":1,"time":"2021-04-17T16:43:37.089723Z"}';
+    parse(good, 1, sink);
+    parse(good.slice(0, -1), 1, sink); // truncated
+    parse(good.replace('"price":"100.25"', '"price":"NaN"'), 1, sink);
+    parse(good.replace('"maker_order_id":"a"', '"maker_order_id":"a\\"b"'), 1, sink); // escape: full parser
+    expect(sink.allTrades.map((t) => [t.id, t.price, t.side])).toEqual([
+      [7, '100.25', 'buy'],
+      [7, '100.25', 'buy'],
+    ]);
+    expect(sink.malformedKinds.map((m) => m.kind)).toEqual(['invalid_json', 'match_bad_number']);
+  });
+});
