@@ -114,9 +114,40 @@ export function subtractDecimal(a: string, b: string): string {
 
 /** Exact sum of many plain decimals, canonical result ("0" for none). */
 export function sumDecimals(values: readonly string[]): string {
+  const fast = sumSmallDecimals(values);
+  if (fast !== undefined) return fast;
   let scale = 0;
   for (const v of values) scale = Math.max(scale, scaleOf(v));
   let total = 0n;
   for (const v of values) total += toScaled(v, scale);
   return fromScaled(total, scale);
+}
+
+const FAST_SCALE = 8;
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+/**
+ * The common case without BigInt: values with at most 8 fractional digits whose sum in
+ * units of 1e-8 stays an exact integer double. Undefined when that does not hold.
+ */
+function sumSmallDecimals(values: readonly string[]): string | undefined {
+  let total = 0;
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k]!;
+    let n = 0;
+    let frac = -1;
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c === 46) {
+        frac = 0;
+        continue;
+      }
+      n = n * 10 + (c - 48);
+      if (frac >= 0) frac++;
+    }
+    if (frac > FAST_SCALE) return undefined;
+    total += n * POW10[FAST_SCALE - Math.max(frac, 0)]!;
+    if (total > Number.MAX_SAFE_INTEGER) return undefined;
+  }
+  return fromScaled(BigInt(total), FAST_SCALE);
 }

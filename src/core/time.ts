@@ -26,28 +26,33 @@ const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}
 /**
  * Parses an RFC 3339 / ISO-8601 UTC timestamp with 0-9 fractional digits into epoch µs.
  * Returns undefined for malformed text and for the year-0001 "zero time" sentinel.
+ * `start`/`end` read a timestamp inside a larger text (a frame) without copying it out.
  * The seconds part is cached: consecutive trades usually share it.
  */
-export function parseIsoToUs(text: string): number | undefined {
-  if (typeof text !== 'string' || text.length < 20) return undefined;
-  if (!text.startsWith(cachedPrefix) || cachedPrefix === '') return parseSlow(text);
+export function parseIsoToUs(
+  text: string,
+  start = 0,
+  end = typeof text === 'string' ? text.length : 0,
+): number | undefined {
+  if (typeof text !== 'string' || end - start < 20) return undefined;
+  if (cachedPrefix === '' || !text.startsWith(cachedPrefix, start)) return parseSlow(text.slice(start, end));
   // Fast path, no allocation: the rest must be `Z` or `.<1-9 digits>Z`.
-  const n = text.length;
-  if (text.charCodeAt(n - 1) !== 90) return parseSlow(text);
+  const n = end - start;
+  if (text.charCodeAt(end - 1) !== 90) return parseSlow(text.slice(start, end));
   if (n === 20) return cachedSeconds * 1_000_000;
-  if (text.charCodeAt(19) !== 46 || n > 30 || n < 22) return parseSlow(text);
+  if (text.charCodeAt(start + 19) !== 46 || n > 30 || n < 22) return parseSlow(text.slice(start, end));
   let micros = 0;
   for (let i = 20; i < 26; i++) {
     let d = 0;
     if (i < n - 1) {
-      d = text.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return parseSlow(text);
+      d = text.charCodeAt(start + i) - 48;
+      if (d < 0 || d > 9) return parseSlow(text.slice(start, end));
     }
     micros = micros * 10 + d;
   }
   for (let i = 26; i < n - 1; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return parseSlow(text);
+    const d = text.charCodeAt(start + i) - 48;
+    if (d < 0 || d > 9) return parseSlow(text.slice(start, end));
   }
   return cachedSeconds * 1_000_000 + micros;
 }

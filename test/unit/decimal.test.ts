@@ -62,3 +62,32 @@ describe('decimal text', () => {
     expect(isZeroDecimal('0.0001')).toBe(false);
   });
 });
+
+describe('exact sums, fast and general paths agree', () => {
+  it('matches a BigInt reference on random decimals of every scale', () => {
+    let seed = 5;
+    const r = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    const ref = (vs: string[]) => {
+      const scale = 12;
+      let t = 0n;
+      for (const v of vs) {
+        const [i, f = ''] = v.split('.');
+        t += BigInt(i! + f.padEnd(scale, '0'));
+      }
+      const d = t.toString().padStart(scale + 1, '0');
+      return canonicalDecimal(`${d.slice(0, -scale)}.${d.slice(-scale)}`);
+    };
+    for (let k = 0; k < 500; k++) {
+      const vs = Array.from({ length: 1 + Math.floor(r() * 50) }, () =>
+        (r() * 10 ** Math.floor(r() * 9)).toFixed(Math.floor(r() * 13)),
+      );
+      expect(sumDecimals(vs)).toBe(ref(vs));
+    }
+    // Past 2^53 units of 1e-8 the general path takes over, still exact.
+    expect(sumDecimals(['90071992.54740992', '1'])).toBe('90071993.54740992');
+    expect(sumDecimals(['0.000000001', '0.1'])).toBe('0.100000001');
+  });
+});

@@ -32,6 +32,15 @@ function positiveDecimal(v: unknown): v is string {
 
 const MATCH_PREFIX = '{"type":"match",';
 
+/** The taker side from the maker `side` field, read in place. */
+function sideAt(text: string): Side | undefined {
+  const at = text.indexOf(',"side":"');
+  if (at < 0) return undefined;
+  if (text.startsWith('sell"', at + 9)) return 'buy';
+  if (text.startsWith('buy"', at + 9)) return 'sell';
+  return undefined;
+}
+
 /** The text of string field `key` (as `,"key":"..."`), or undefined. */
 function stringField(text: string, key: string): string | undefined {
   const at = text.indexOf(key);
@@ -105,18 +114,30 @@ export function createCoinbaseParser(symbols: readonly string[]) {
     ) {
       return undefined;
     }
-    const product = stringField(text, ',"product_id":"');
+    // Only price and size become new strings; the rest is read in place.
+    const product = productAt(text);
     const id = integerField(text, ',"trade_id":');
+    const side = sideAt(text);
     const price = stringField(text, ',"price":"');
     const size = stringField(text, ',"size":"');
-    const side = takerSide(stringField(text, ',"side":"'));
-    const time = stringField(text, ',"time":"');
-    if (product === undefined || !wanted.has(product) || id === undefined || side === undefined)
-      return undefined;
-    if (!positiveDecimal(price) || !positiveDecimal(size) || time === undefined) return undefined;
-    const ts = parseIsoToUs(time);
+    const timeAt = text.indexOf(',"time":"');
+    const timeEnd = timeAt < 0 ? -1 : text.indexOf('"', timeAt + 9);
+    if (product === undefined || id === undefined || side === undefined || timeEnd < 0) return undefined;
+    if (!positiveDecimal(price) || !positiveDecimal(size)) return undefined;
+    const ts = parseIsoToUs(text, timeAt + 9, timeEnd);
     if (ts === undefined) return undefined;
     return { exchange: 'coinbase', symbol: product, id, price, size, side, ts, recvTs };
+  }
+
+  /** The collected symbol named by `product_id`, without copying it out of the frame. */
+  function productAt(text: string): string | undefined {
+    const at = text.indexOf(',"product_id":"');
+    if (at < 0) return undefined;
+    const start = at + 15;
+    for (const s of symbols) {
+      if (text.startsWith(s, start) && text.charCodeAt(start + s.length) === 34) return s;
+    }
+    return undefined;
   }
 
   /** Valid levels of a snapshot side; a bad level (Coinbase once sent size "0.-10000") is skipped and counted. */

@@ -27,6 +27,9 @@ import type { LuaScript } from './scripts.js';
 import { keySlot, SLOT_COUNT } from './slot.js';
 
 type Reply = unknown;
+
+/** A command argument: text, or bytes (large packed batches go as one Buffer). */
+export type RedisArg = string | Buffer;
 type Client = ReturnType<typeof createClient>;
 type Cluster = ReturnType<typeof createCluster>;
 
@@ -459,7 +462,7 @@ export class RedisLink {
   // ---- commands ----
 
   /** Sends a raw command, routed by `key` on a cluster (no key: any node). */
-  send<T = Reply>(key: string | undefined, args: string[], readonly = false): Promise<T> {
+  send<T = Reply>(key: string | undefined, args: RedisArg[], readonly = false): Promise<T> {
     if (this.linkMode === 'single') return this.client!.sendCommand<T>(args);
     if (this.cluster?.isOpen) return this.cluster.sendCommand<T>(key, readonly, args);
     return Promise.reject(new Error('redis is not connected'));
@@ -469,7 +472,7 @@ export class RedisLink {
   async evalScript<T = Reply>(
     script: LuaScript,
     keys: string[],
-    args: string[],
+    args: RedisArg[],
     readonly = false,
   ): Promise<T> {
     const tail = [String(keys.length), ...keys, ...args];

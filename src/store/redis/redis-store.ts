@@ -19,7 +19,8 @@ import {
   type StreamCursor,
   type StreamItem,
 } from '../store.js';
-import { RedisLink } from './link.js';
+import { type RedisArg, RedisLink } from './link.js';
+import { packTrades } from './pack.js';
 import { INGEST, TRADES_IN_RANGE } from './scripts.js';
 import { ClusterStreamReader, type XReadReply } from './stream-reader.js';
 
@@ -123,21 +124,15 @@ export class RedisStore implements Store {
     aggregates: readonly MinuteAggregate[],
     expectedPrev?: number,
   ): Promise<IngestResult> {
-    const args: string[] = new Array(7 + aggregates.length * 7);
+    const args: RedisArg[] = new Array(7 + aggregates.length * 7);
     args[0] = String(this.options.streamMaxlen);
     args[1] = exchange;
     args[2] = symbol;
     args[3] = expectedPrev === undefined || expectedPrev < 0 ? '' : String(expectedPrev);
     args[4] = String(trades.length);
     args[5] = String(aggregates.length);
-    // One argument for the whole batch (see INGEST): fields never contain ',' or a newline
-    // (validated decimals, buy/sell, integers).
-    let packed = '';
-    for (let t = 0; t < trades.length; t++) {
-      const x = trades[t]!;
-      packed += `${x.id},${x.price},${x.size},${x.side},${x.ts},${x.recvTs}\n`;
-    }
-    args[6] = packed;
+    // One argument for the whole batch (see INGEST).
+    args[6] = packTrades(trades);
     let i = 7;
     for (const a of aggregates) {
       args[i++] = String(a.bucket);
