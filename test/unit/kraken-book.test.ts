@@ -150,3 +150,47 @@ describe('Kraken v2 parser', () => {
     ]);
   });
 });
+
+describe('Kraken trade fast path', () => {
+  const docs = JSON.parse(
+    fixtureLines('kraken/v2_docs_examples.jsonl')[1]!.replace(/"(price|qty)":([0-9.]+)/g, '"$1":"$2"'),
+  ) as { data: Record<string, string | number>[] };
+  // The docs' trades as an update frame, numbers as written on the wire.
+  const entries = docs.data.map(
+    (t) =>
+      `{"symbol":"${t.symbol}","side":"${t.side}","price":${t.price},"qty":${t.qty},"ord_type":"${t.ord_type}","trade_id":${t.trade_id},"timestamp":"${t.timestamp}"}`,
+  );
+  const frame = `{"channel":"trade","type":"update","data":[${entries.join(',')}]}`;
+
+  it('gives exactly what the full parser gives', () => {
+    const parse = createKrakenParser(['MATIC-USD']);
+    const fast = new RecordingSink();
+    const full = new RecordingSink();
+    parse(frame, 3, fast);
+    // Keys in another order: only the full parser takes it.
+    parse(
+      frame.replace('{"channel":"trade","type":"update",', '{"type":"update","channel":"trade",'),
+      3,
+      full,
+    );
+    expect(fast.allTrades.length).toBe(2);
+    expect(fast.allTrades).toEqual(full.allTrades);
+    expect(fast.allTrades[1]!.size).toBe('1136.19677815');
+    expect(fast.types).toEqual(full.types);
+  });
+
+  it('leaves anything unusual to the full parser, which reports it', () => {
+    const parse = createKrakenParser(['MATIC-USD']);
+    const sink = new RecordingSink();
+    parse(frame.slice(0, -1), 1, sink); // truncated
+    parse(frame.replace('"price":0.5147', '"price":NaN'), 1, sink);
+    parse(frame.replace('"side":"buy"', '"side":"up"'), 1, sink);
+    expect(sink.malformedKinds.map((m) => m.kind)).toEqual([
+      'invalid_json',
+      'trade_bad_number',
+      'trade_bad_side',
+    ]);
+    // Each bad entry is dropped (and back-filled later by id); the other one still parsed.
+    expect(sink.allTrades.map((t) => t.id)).toEqual([4665847, 4665847]);
+  });
+});

@@ -22,9 +22,87 @@ export function quoteNumberFields(text: string): string {
 
 const KNOWN_IGNORED_CHANNELS = new Set(['ticker', 'ohlc', 'instrument', 'level3']);
 
+const TRADE_UPDATE_PREFIX = '{"channel":"trade","type":"update","data":[';
+
+/** Index of `key` inside [from, to), or -1. */
+function keyAt(text: string, key: string, from: number, to: number): number {
+  const at = text.indexOf(key, from);
+  return at < 0 || at >= to ? -1 : at + key.length;
+}
+
+/** The end of a bare JSON number starting at `start` (the next ',' or '}'). */
+function numberEnd(text: string, start: number, to: number): number {
+  for (let i = start; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 44 || c === 125) return i;
+  }
+  return -1;
+}
+
 export function createKrakenParser(symbols: readonly string[]) {
   const byNative = new Map<string, string>();
   for (const s of symbols) byNative.set(s.replace('-', '/'), s);
+  const natives = [...byNative.entries()];
+
+  /**
+   * The frame that dominates the feed, a `trade` update, read entry by entry in place:
+   * no regex rewrite, no JSON object, number text kept exact. Anything unusual returns
+   * undefined and the full parser decides (and reports what is malformed).
+   */
+  function fastTrades(text: string, recvTs: number): Trade[] | undefined {
+    if (!text.startsWith(TRADE_UPDATE_PREFIX) || !text.endsWith(']}') || text.indexOf('\\') >= 0)
+      return undefined;
+    const out: Trade[] = [];
+    let pos = TRADE_UPDATE_PREFIX.length;
+    for (;;) {
+      if (text.charCodeAt(pos) !== 123) return undefined;
+      const end = text.indexOf('}', pos);
+      if (end < 0) return undefined;
+      const sym = keyAt(text, '"symbol":"', pos, end);
+      let symbol: string | undefined;
+      if (sym >= 0) {
+        for (const [native, canon] of natives) {
+          if (text.startsWith(native, sym) && text.charCodeAt(sym + native.length) === 34) symbol = canon;
+        }
+      }
+      const sideAt = keyAt(text, '"side":"', pos, end);
+      const side =
+        sideAt < 0
+          ? undefined
+          : text.startsWith('buy"', sideAt)
+            ? 'buy'
+            : text.startsWith('sell"', sideAt)
+              ? 'sell'
+              : undefined;
+      const p = keyAt(text, '"price":', pos, end);
+      const q = keyAt(text, '"qty":', pos, end);
+      const idAt = keyAt(text, '"trade_id":', pos, end);
+      const tsAt = keyAt(text, '"timestamp":"', pos, end);
+      if (!symbol || !side || p < 0 || q < 0 || idAt < 0 || tsAt < 0) return undefined;
+      const pEnd = numberEnd(text, p, end + 1);
+      const qEnd = numberEnd(text, q, end + 1);
+      const idEnd = numberEnd(text, idAt, end + 1);
+      const tsEnd = text.indexOf('"', tsAt);
+      if (pEnd < 0 || qEnd < 0 || idEnd < 0 || tsEnd < 0 || tsEnd > end) return undefined;
+      const price = toPlainDecimal(text.slice(p, pEnd));
+      const size = toPlainDecimal(text.slice(q, qEnd));
+      if (!price || !size || isZeroDecimal(price) || isZeroDecimal(size)) return undefined;
+      let id = 0;
+      for (let i = idAt; i < idEnd; i++) {
+        const d = text.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) return undefined;
+        id = id * 10 + d;
+      }
+      if (idEnd === idAt || idEnd - idAt > 15) return undefined;
+      const ts = parseIsoToUs(text, tsAt, tsEnd);
+      if (ts === undefined) return undefined;
+      out.push({ exchange: 'kraken', symbol, id, price, size, side, ts, recvTs });
+      const next = text.charCodeAt(end + 1);
+      if (next === 44) pos = end + 2;
+      else if (next === 93 && end + 3 === text.length) return out;
+      else return undefined;
+    }
+  }
 
   function canonical(native: unknown): string | undefined {
     if (typeof native !== 'string') return undefined;
@@ -118,6 +196,12 @@ export function createKrakenParser(symbols: readonly string[]) {
   }
 
   return function parseFrame(text: string, recvTs: number, sink: FrameSink): void {
+    const fast = fastTrades(text, recvTs);
+    if (fast) {
+      sink.message('trade');
+      sink.trades(fast, false);
+      return;
+    }
     const o = parseJsonObject(quoteNumberFields(text), sink);
     if (!o) return;
     const channel = o.channel;
