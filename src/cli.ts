@@ -91,6 +91,7 @@ addConfigOptions(
     .option('--rate <n>', 'offered trades per second in total', '10000')
     .option('--duration <s>', 'seconds of load', '10')
     .option('--markets <n>', 'number of markets the rate is spread over', '2')
+    .option('--compressed', 'simulator and collector negotiate permessage-deflate (every message compressed)')
     .option('--json <file>', 'also write the report as JSON'),
 ).action(async (opts: Record<string, unknown>) => {
   const { benchCommand } = await import('./commands/bench.js');

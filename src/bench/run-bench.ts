@@ -29,6 +29,8 @@ export interface BenchOptions {
   rate: number;
   durationS: number;
   markets: number;
+  /** Simulator and collector negotiate permessage-deflate; every message compressed (default false). */
+  compression?: boolean;
   redisUrl?: string | undefined;
   /** Progress line on stderr each second (when a TTY). */
   progress?: boolean;
@@ -65,6 +67,8 @@ export interface BenchResult {
   redis_cpu_pct: number;
   simulator_cpu_pct: number;
   markets: string[];
+  /** Added: whether the exchange streams were compressed (permessage-deflate). */
+  compression: boolean;
   duration_s: number;
   machine: string;
   /** Added: seconds of warm-up excluded from latency, rate and CPU. */
@@ -223,6 +227,7 @@ export async function runBench(
         truthFile,
         '--log-level',
         'warn',
+        ...(o.compression ? ['--compression'] : []),
       ],
       {},
     );
@@ -237,7 +242,7 @@ export async function runBench(
       EXCHANGES: exchanges.join(','),
       SYMBOLS: symbols.join(','),
       BOOK_DEPTH: String(bookDepth),
-      WS_COMPRESSION: 'false',
+      WS_COMPRESSION: o.compression ? 'true' : 'false',
       METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'warn',
       COINBASE_WS_URL: `ws://127.0.0.1:${cbPort}`,
@@ -384,6 +389,7 @@ export async function runBench(
       redis_cpu_pct: round(((redisCpu1 - redisCpu0) / loadS) * 100, 1),
       simulator_cpu_pct: round(((simCpu1 - simCpu0) / loadS) * 100, 1),
       markets: marketList,
+      compression: o.compression === true,
       duration_s: o.durationS,
       machine: `${machineDescription()}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       warmup_s: warmupS,
@@ -424,7 +430,7 @@ export async function runBench(
 
 export function formatResult(r: BenchResult): string {
   const rows: [string, string][] = [
-    ['markets', r.markets.join(', ')],
+    ['markets', `${r.markets.join(', ')}${r.compression ? ' (permessage-deflate)' : ''}`],
     [
       'offered',
       `${r.offered_rate.toLocaleString()} trades/s for ${r.duration_s} s (after ${r.warmup_s} s warm-up)`,

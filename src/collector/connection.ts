@@ -8,6 +8,7 @@
 import WebSocket from 'ws';
 import type { Logger } from '../core/logger.js';
 import { nowUs } from '../core/time.js';
+import { enableFastDeflate, isDeflateNegotiated } from '../core/ws-deflate.js';
 
 export interface ConnectionOptions {
   name: string;
@@ -78,7 +79,11 @@ export class Connection {
       this.lastFrameAt = this.openedAt;
       if (this.everOpened) this.o.onReconnect();
       this.everOpened = true;
-      this.o.log.info({ exchange: this.o.name, url: this.o.url }, 'websocket connected');
+      // Compressed frames inflated in line instead of one thread-pool job per message.
+      const compression = !isDeflateNegotiated(ws) ? 'off' : enableFastDeflate(ws) ? 'fast' : 'ws';
+      this.o.log.info({ exchange: this.o.name, url: this.o.url, compression }, 'websocket connected');
+      if (compression === 'ws')
+        this.o.log.warn({ exchange: this.o.name }, 'permessage-deflate left to ws (slower path)');
       for (const frame of this.o.onOpen()) ws.send(frame);
       if (this.paused) ws.pause();
       this.o.onConnectedChange(true);

@@ -17,14 +17,16 @@ export async function benchCommand(config: Config, opts: Record<string, unknown>
   const durationS = positive('duration', opts.duration, 86_400);
   const markets = Math.round(positive('markets', opts.markets, 16));
   const tty = process.stderr.isTTY === true;
+  const compression = opts.compressed === true;
   process.stderr.write(
-    `alphapulse bench: ${rate.toLocaleString()} trades/s over ${markets} market(s) for ${durationS} s\n`,
+    `alphapulse bench: ${rate.toLocaleString()} trades/s over ${markets} market(s) for ${durationS} s${compression ? ', permessage-deflate' : ''}\n`,
   );
   const result = await runBench(
     {
       rate,
       durationS,
       markets,
+      compression,
       redisUrl: config.REDIS_URL,
       progress: tty,
       batchTimeoutMs: config.BATCH_TIMEOUT_MS,

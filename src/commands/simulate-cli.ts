@@ -33,10 +33,16 @@ export function registerSimulateCommand(program: Command): void {
       '--rest-rps <n>',
       'REST requests per second before answering with the rate-limit error (retry/backoff tests)',
     )
+    .option('--compression', 'accept permessage-deflate when the client offers it (every message compressed)')
     .option('--truth-file <path>', 'write the ground truth (trades made per exchange and symbol) as JSON')
     .option('--log-level <level>', 'log level', 'info')
-    .action(async (opts: Record<string, string | undefined>) => {
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
       const { simulateCommand } = await import('./simulate.js');
-      await simulateCommand(opts);
+      // The one boolean flag, as text like the others.
+      const { compression, ...rest } = opts;
+      await simulateCommand({
+        ...(rest as Record<string, string | undefined>),
+        compression: compression === true ? 'true' : undefined,
+      });
     });
 }

@@ -97,6 +97,7 @@ export function parseSimulateFlags(flags: SimulateFlags): SimulateSettings {
         corruptChecksumEvery: countFlag(flags, 'corruptChecksumEvery', 'corrupt-checksum-every'),
       },
       restRps: countFlag(flags, 'restRps', 'rest-rps'),
+      compression: flags.compression === 'true',
     },
     lingerS: linger === undefined ? undefined : numberFlag('linger', linger, 0, 1e9, false),
     truthFile,

@@ -15,6 +15,8 @@ export interface ExchangeSimulatorOptions {
   faults: FaultOptions;
   /** REST requests per second before the exchange's rate-limit answer; undefined = unlimited. */
   restRps?: number | undefined;
+  /** Accept permessage-deflate when a client offers it. */
+  compression?: boolean | undefined;
   /** Coinbase closes a connection that has not subscribed within this time. */
   subscribeTimeoutMs: number;
   seed: number;

@@ -40,6 +40,8 @@ export interface SimulatorOptions {
   firstTradeId?: number;
   /** When set, REST answers the exchange's rate-limit error beyond this many requests per second. */
   restRps?: number;
+  /** Accept permessage-deflate when a client offers it, compressing every message (default false). */
+  compression?: boolean;
   /** Coinbase closes connections that have not subscribed within this time (default 5000 ms). */
   subscribeTimeoutMs?: number;
   logger?: Logger;
@@ -148,6 +150,7 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
         port: options.ports?.[exchange] ?? DEFAULT_PORTS[exchange],
         faults,
         restRps: options.restRps,
+        compression: options.compression ?? false,
         subscribeTimeoutMs: options.subscribeTimeoutMs ?? 5000,
         seed: options.seed,
         logger: log,

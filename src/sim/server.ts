@@ -1,11 +1,14 @@
 /**
- * HTTP + WebSocket on one port, as both exchanges serve them (plain text, never
- * permessage-deflate), with an optional REST request-rate limit for retry/backoff tests.
+ * HTTP + WebSocket on one port, as both exchanges serve them, with an optional REST
+ * request-rate limit for retry/backoff tests. permessage-deflate is off unless asked for
+ * (plain text is what benchmarks and tests compare against); when on, every message is
+ * compressed, whatever its size, as the exchanges do.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { enableFastDeflate } from '../core/ws-deflate.js';
 
 /** A JSON answer to a REST request. */
 export interface RestAnswer {
@@ -17,6 +20,13 @@ export interface RestAnswer {
 
 export function json(status: number, body: string, headers?: Record<string, string>): RestAnswer {
   return headers ? { status, body, headers } : { status, body };
+}
+
+export interface SimServerOptions {
+  /** REST requests per second before the rate-limit answer; undefined = unlimited. */
+  restRps?: number | undefined;
+  /** Accept permessage-deflate when a client offers it (default false). */
+  compression?: boolean | undefined;
 }
 
 export interface SimServerHandlers {
@@ -65,10 +75,10 @@ export class SimServer {
   static async start(
     host: string,
     port: number,
-    restRps: number | undefined,
+    options: SimServerOptions,
     handlers: SimServerHandlers,
   ): Promise<SimServer> {
-    const limiter = restRps ? new RequestRateLimiter(restRps) : undefined;
+    const limiter = options.restRps ? new RequestRateLimiter(options.restRps) : undefined;
     const http = createServer((req: IncomingMessage, res: ServerResponse) => {
       let answer: RestAnswer;
       if (req.method !== 'GET') answer = json(405, '{"message":"method not allowed"}');
@@ -83,7 +93,12 @@ export class SimServer {
       }
       send(res, answer);
     });
-    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
+    const wss = new WebSocketServer({
+      noServer: true,
+      // threshold 0: compress every message (ws's default skips those under 1 KiB).
+      perMessageDeflate: options.compression ? { threshold: 0 } : false,
+      maxPayload: 1 << 20,
+    });
     http.on('upgrade', (req, socket, head) => {
       const path = URL.canParse(req.url ?? '/', 'http://sim')
         ? new URL(req.url ?? '/', 'http://sim').pathname
@@ -94,6 +109,8 @@ export class SimServer {
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         ws.on('error', () => ws.terminate());
+        // Level 1: the simulator stands in for an exchange's fleet; it must not be the bottleneck.
+        if (options.compression) enableFastDeflate(ws, { level: 1 });
         handlers.connection(ws);
       });
     });

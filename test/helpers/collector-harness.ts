@@ -2,7 +2,7 @@
 
 import { Collector } from '../../src/collector/collector.js';
 import { loadConfig } from '../../src/core/config.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { type Logger, silentLogger } from '../../src/core/logger.js';
 import type { Exchange } from '../../src/core/types.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { type FaultOptions, type RunningSimulators, startSimulators } from '../../src/sim/index.js';
@@ -34,6 +34,10 @@ export async function startHarness(opts: {
   faults?: FaultOptions;
   seed?: number;
   env?: Record<string, string>;
+  /** Simulator and collector negotiate permessage-deflate (default false). */
+  compression?: boolean;
+  /** The collector's logger (default silent). */
+  log?: Logger;
 }): Promise<Harness> {
   const exchanges = opts.exchanges ?? ['coinbase', 'kraken'];
   const symbols = opts.symbols ?? ['BTC-USD', 'ETH-USD'];
@@ -45,6 +49,7 @@ export async function startHarness(opts: {
     ports: { coinbase: 0, kraken: 0 },
     bookRate: opts.bookRate ?? 0,
     faults: opts.faults ?? {},
+    compression: opts.compression ?? false,
   });
   const env: Record<string, string> = {
     EXCHANGES: exchanges.join(','),
@@ -53,7 +58,7 @@ export async function startHarness(opts: {
     STALE_TIMEOUT_MS: '5000',
     COINBASE_REST_RPS: '200',
     KRAKEN_REST_RPS: '200',
-    WS_COMPRESSION: 'false',
+    WS_COMPRESSION: opts.compression ? 'true' : 'false',
     ...(sim.urls.coinbase
       ? { COINBASE_WS_URL: sim.urls.coinbase.ws, COINBASE_REST_URL: sim.urls.coinbase.rest }
       : {}),
@@ -80,7 +85,7 @@ export async function startHarness(opts: {
     env,
     collector: undefined as unknown as Collector,
     async startCollector() {
-      const c = new Collector({ config, store, metrics, log: silentLogger });
+      const c = new Collector({ config, store, metrics, log: opts.log ?? silentLogger });
       await c.start();
       h.collector = c;
       return c;
