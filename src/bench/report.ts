@@ -10,9 +10,10 @@ import type { ApiFile } from './api-bench.js';
 import type { BookFile } from './book-bench.js';
 import { type ChartPoint, findKnee, fmtMs, KEEP_UP_RATIO, KNEE_P99_JUMP, renderChart } from './chart.js';
 import { BENCH_DIR, formatWithBiome, type MachineInfo, RESULTS_DIR } from './common.js';
+import type { DeflateFile } from './deflate-bench.js';
 import type { PeersFile } from './peers-bench.js';
 import type { ProfileFile } from './profile.js';
-import { type SweepFile, type SweepPoint, summarise } from './sweep-summary.js';
+import { pointsOf, type SweepFile, type SweepPoint, summarise } from './sweep-summary.js';
 
 export const CHART_FILE = 'latency-vs-throughput.svg';
 
@@ -20,14 +21,8 @@ export const CHART_FILE = 'latency-vs-throughput.svg';
 function loadSweep(): SweepFile | undefined {
   const s = load<SweepFile>('sweep');
   if (!s) return s;
-  s.points = s.settings.rates
-    .map((rate) =>
-      summarise(
-        rate,
-        s.runs.filter((r) => r.offered_rate === rate),
-      ),
-    )
-    .filter((p): p is SweepPoint => p !== null);
+  s.points = pointsOf(s.settings.rates, s.runs);
+  if (s.compressed) s.compressed.points = pointsOf(s.compressed.rates, s.compressed.runs);
   s.sustained.point = s.settings.sustain ? summarise(s.settings.sustain.rate, s.sustained.runs) : null;
   return s;
 }
@@ -63,7 +58,11 @@ function point(s: SweepFile | undefined, rate: number): SweepPoint | undefined {
   return s?.points.find((p) => p.offered_rate === rate);
 }
 
-function targets(s: SweepFile | undefined, api: ApiFile | undefined): TargetRow[] {
+function targets(
+  s: SweepFile | undefined,
+  api: ApiFile | undefined,
+  deflate: DeflateFile | undefined,
+): TargetRow[] {
   const rows: TargetRow[] = [];
   const quick = s?.quick ? ' (quick run: tooling check only)' : '';
   // 1. Sustained 100k for 60 s, nothing lost.
@@ -154,6 +153,24 @@ function targets(s: SweepFile | undefined, api: ApiFile | undefined): TargetRow[
     );
   }
   lat(150_000, 20, 'stretch: p99 <= 20 ms at 150k trades/s', true);
+  {
+    // "Not capped at ~12k msgs/s": the compressed path keeps up well past it end to end.
+    const label = 'stretch: compressed (permessage-deflate) path not capped at ~12k msgs/s';
+    const pts = s?.compressed?.points ?? [];
+    const best = pts.filter(keptUp).sort((a, b) => b.offered_rate - a.offered_rate)[0];
+    rows.push(
+      pts.length
+        ? {
+            target: label,
+            measured: best
+              ? `kept up at ${n(best.offered_rate)} trades/s compressed (lost ${n(best.lost_max)}, p99 ${fmtMs(best.latency_ms.p99)})${deflate ? `; receive path ${n(deflate.results.find((r) => r.mode === 'fast')?.msgs_per_s ?? Number.NaN)} msgs/s vs ws ${n(deflate.results.find((r) => r.mode === 'ws')?.msgs_per_s ?? Number.NaN)}` : ''}`
+              : 'the collector did not keep up at any compressed rate measured',
+            status: best && best.offered_rate >= 50_000 ? 'PASS' : 'FAIL',
+            note: `Pass = a compressed end-to-end point of >= 50,000 trades/s kept up with nothing lost${quick}`,
+          }
+        : { target: label, measured: '-', status: 'NOT MEASURED', note: 'no compressed runs in the sweep' },
+    );
+  }
   const tr = api?.routes.find((r) => r.route.startsWith('/trades/'));
   rows.push(
     tr
@@ -208,20 +225,9 @@ function machineSection(
   return s;
 }
 
-function sweepSection(s: SweepFile | undefined): string {
-  if (!s) return '_Not run yet: `npm run bench:sweep`._';
-  const out: string[] = [];
-  const st = s.settings;
-  if (s.quick)
-    out.push(
-      '> **QUICK RUN** (`--quick`): a tooling check with 2-second points and one run each, not a measurement. Run `npm run bench:sweep` for real numbers.\n',
-    );
-  if (s.note) out.push(`> Note recorded with this run: ${s.note}\n`);
-  out.push(
-    `Each point: \`alphapulse bench\` machinery (src/bench/run-bench.ts) at the offered rate, spread evenly over ${st.markets} markets (${st.markets >= 2 ? 'Coinbase and Kraken, BTC-USD' : 'Coinbase BTC-USD'}), ${st.runs} run(s) of ${st.duration_s} s after a ${st.warmup_s} s warm-up, runs interleaved across rates; the table shows the **median** of the runs (lost: the worst run). Latency is per trade, from the simulator's send time to the Redis acknowledgement of the batch holding it.`,
-    '',
-  );
-  const rows = s.points.map((p) => [
+/** One row per rate: medians, loss, latency split, CPU and memory. */
+function pointTable(points: readonly SweepPoint[]): string {
+  const rows = points.map((p) => [
     n(p.offered_rate),
     n(p.achieved_rate),
     `${p.runs - p.failed_runs}/${p.runs}`,
@@ -240,30 +246,70 @@ function sweepSection(s: SweepFile | undefined): string {
     pct(p.simulator_cpu_pct),
     p.load_avg_1m,
   ]);
-  out.push(
-    table(
-      [
-        'offered/s',
-        'achieved/s',
-        'runs ok',
-        'lost',
-        'p50',
-        'p90',
-        'p99',
-        'p99.9',
-        'max',
-        'p99 made -> received',
-        'p99 received -> acked',
-        'collector CPU',
-        'collector CPU wait',
-        'collector RSS',
-        'Redis CPU',
-        'simulator CPU',
-        'load avg',
-      ],
-      rows,
-    ),
+  return table(
+    [
+      'offered/s',
+      'achieved/s',
+      'runs ok',
+      'lost',
+      'p50',
+      'p90',
+      'p99',
+      'p99.9',
+      'max',
+      'p99 made -> received',
+      'p99 received -> acked',
+      'collector CPU',
+      'collector CPU wait',
+      'collector RSS',
+      'Redis CPU',
+      'simulator CPU',
+      'load avg',
+    ],
+    rows,
   );
+}
+
+function compressedSection(s: SweepFile | undefined, d: DeflateFile | undefined): string {
+  const out: string[] = [];
+  if (d) {
+    out.push(
+      `Receive path alone (\`npm run bench:deflate\`, ${d.generated_at}): a worker thread writes ${n(d.settings.messages)} pre-built frames of Coinbase-like \`match\` messages (${d.settings.avg_message_bytes} bytes, ${d.settings.avg_compressed_bytes} bytes compressed with context takeover at zlib's default level) to one \`ws\` client on loopback, which counts them and checks the inflated bytes; median of ${d.settings.passes} interleaved passes.`,
+      '',
+      table(
+        ['receive path', 'messages/s'],
+        d.results.map((r) => [r.label, n(r.msgs_per_s)]),
+      ),
+      '',
+      `In-line inflate / \`ws\` inflate: **${d.speedup_vs_ws}x**. \`ws\` hands every message to the libuv thread pool and resumes parsing on the callback, so a compressed connection is capped by that round trip whatever the message size; the collector inflates each message in line on a persistent pako stream (src/core/ws-deflate.ts, same window and context-takeover rules as negotiated, the payload limit enforced while inflating).`,
+      '',
+    );
+  } else out.push('_Receive path not measured yet: `npm run bench:deflate`._', '');
+  const pts = s?.compressed?.points ?? [];
+  if (pts.length)
+    out.push(
+      `End to end with compression (\`alphapulse bench --compressed\`: the simulator compresses every message, at level 1 so that it is not the bottleneck; the collector runs with \`WS_COMPRESSION=true\`), one run per rate, same settings as above:`,
+      '',
+      pointTable(pts),
+    );
+  else out.push('_No compressed end-to-end runs in bench/results/sweep.json._');
+  return out.join('\n');
+}
+
+function sweepSection(s: SweepFile | undefined): string {
+  if (!s) return '_Not run yet: `npm run bench:sweep`._';
+  const out: string[] = [];
+  const st = s.settings;
+  if (s.quick)
+    out.push(
+      '> **QUICK RUN** (`--quick`): a tooling check with 2-second points and one run each, not a measurement. Run `npm run bench:sweep` for real numbers.\n',
+    );
+  if (s.note) out.push(`> Note recorded with this run: ${s.note}\n`);
+  out.push(
+    `Each point: \`alphapulse bench\` machinery (src/bench/run-bench.ts) at the offered rate, spread evenly over ${st.markets} markets (${st.markets >= 2 ? 'Coinbase and Kraken, BTC-USD' : 'Coinbase BTC-USD'}), ${st.runs} run(s) of ${st.duration_s} s after a ${st.warmup_s} s warm-up, runs interleaved across rates; the table shows the **median** of the runs (lost: the worst run). Latency is per trade, from the simulator's send time to the Redis acknowledgement of the batch holding it.`,
+    '',
+  );
+  out.push(pointTable(s.points));
   const pts: ChartPoint[] = s.points.map((p) => ({
     offered: p.offered_rate,
     achieved: p.achieved_rate,
@@ -594,6 +640,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
   const api = load<ApiFile>('api');
   const book = load<BookFile>('book');
   const peers = load<PeersFile>('peers');
+  const deflate = load<DeflateFile>('deflate');
   const files = [
     sweep && { name: 'sweep', machine: sweep.machine, at: sweep.generated_at, command: sweep.command },
     ...profiles.map((p) => ({
@@ -605,6 +652,12 @@ export function buildReport(): { md: string; svg: string | undefined } {
     api && { name: 'api', machine: api.machine, at: api.generated_at, command: api.command },
     book && { name: 'book', machine: book.machine, at: book.generated_at, command: book.command },
     peers && { name: 'peers', machine: peers.machine, at: peers.generated_at, command: peers.command },
+    deflate && {
+      name: 'deflate',
+      machine: deflate.machine,
+      at: deflate.generated_at,
+      command: deflate.command,
+    },
   ].filter((f): f is { name: string; machine: MachineInfo; at: string; command: string } => !!f);
   const sweepWait = sweep ? Math.max(0, ...sweep.points.map((p) => p.collector_cpu_wait_pct ?? 0)) : 0;
   const noisy = files.filter(
@@ -612,7 +665,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
     // too), or a collector that waited for a CPU more than 10 % of a sweep window.
     (f) => (f.machine.load_avg[0] ?? 0) > f.machine.cores / 2 || (f.name === 'sweep' && sweepWait > 10),
   );
-  const rows = targets(sweep, api);
+  const rows = targets(sweep, api, deflate);
   const md: string[] = [
     '# AlphaPulse benchmark results',
     '',
@@ -653,6 +706,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
     'npm run bench:api       # autocannon on /trades, /ohlcv, /orderbook while the collector ingests 10k trades/s',
     'npm run bench:book      # order-book engine updates/s, 1000 levels a side',
     'npm run bench:peers     # ours vs tardis-dev vs ccxt: parse+normalise, then ccxt pro watchTrades end to end',
+    "npm run bench:deflate   # compressed receive path: in-line inflate vs ws's thread-pool inflate vs plain",
     'npm run bench:report    # rebuild this file and the chart from bench/results/*.json',
     'node bin/alphapulse.js bench --rate 100000 --duration 60   # one end-to-end point by hand',
     '```',
@@ -662,6 +716,10 @@ export function buildReport(): { md: string; svg: string | undefined } {
     '## 1. End to end: simulator -> collector -> Redis',
     '',
     sweepSection(sweep),
+    '',
+    '### Compressed feeds (permessage-deflate)',
+    '',
+    compressedSection(sweep, deflate),
     '',
     '## 2. Collector CPU profile (where the time goes)',
     '',

@@ -1,7 +1,7 @@
 /** The sweep's results file and its per-rate medians (shared by the sweep and the report). */
 
 import type { machineInfo } from './common.js';
-import { median } from './common.js';
+import { median, round } from './common.js';
 import type { BenchResult } from './run-bench.js';
 
 export interface SweepRun {
@@ -50,12 +50,26 @@ export interface SweepFile {
   runs: SweepRun[];
   points: SweepPoint[];
   sustained: { runs: SweepRun[]; point: SweepPoint | null };
+  /** Added later (absent in older files): the same points over permessage-deflate streams. */
+  compressed?: { rates: number[]; runs: SweepRun[]; points: SweepPoint[] };
+}
+
+/** Per-rate medians of a list of runs. */
+export function pointsOf(rates: readonly number[], runs: readonly SweepRun[]): SweepPoint[] {
+  return rates
+    .map((rate) =>
+      summarise(
+        rate,
+        runs.filter((r) => r.offered_rate === rate),
+      ),
+    )
+    .filter((p): p is SweepPoint => p !== null);
 }
 
 export function summarise(offered: number, runs: readonly SweepRun[]): SweepPoint | null {
   const ok = runs.map((r) => r.result).filter((r): r is BenchResult => r !== undefined);
   if (ok.length === 0) return null;
-  const med = (f: (r: BenchResult) => number) => median(ok.map(f));
+  const med = (f: (r: BenchResult) => number) => round(median(ok.map(f)), 3);
   return {
     offered_rate: offered,
     runs: runs.length,

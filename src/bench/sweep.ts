@@ -7,12 +7,13 @@
  *   npm run bench:sweep -- --quick           tooling check: 2 s per point, 1 run, 5 s sustained
  *   flags: --rates 1000,10000 --runs 3 --duration 20 --warmup 3 --markets 2
  *          --sustain-rate 100000 --sustain-duration 60 --sustain-runs 1 --note "text"
+ *          --compressed-rates 10000,50000,100000 (one run each over permessage-deflate; "" = none)
  */
 
 import { commandLine, machineInfo, nowIso, numberFlag, parseFlags, writeResult } from './common.js';
 import { writeReport } from './report.js';
 import { runBench } from './run-bench.js';
-import { type SweepFile, type SweepPoint, type SweepRun, summarise } from './sweep-summary.js';
+import { pointsOf, type SweepFile, type SweepRun, summarise } from './sweep-summary.js';
 
 export type { SweepFile, SweepPoint, SweepRun } from './sweep-summary.js';
 
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
   const sustainRate = numberFlag(flags, 'sustain-rate', 100_000);
   const sustainDuration = numberFlag(flags, 'sustain-duration', quick ? 5 : 60);
   const sustainRuns = numberFlag(flags, 'sustain-runs', 1);
+  const compressedRates = (flags.get('compressed-rates') ?? (quick ? '10000' : '10000,50000,100000'))
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isFinite(n) && n > 0);
   const file: SweepFile = {
     kind: 'sweep',
     generated_at: nowIso(),
@@ -51,26 +56,23 @@ async function main(): Promise<void> {
     runs: [],
     points: [],
     sustained: { runs: [], point: null },
+    compressed: { rates: compressedRates, runs: [], points: [] },
   };
   const save = () => {
-    file.points = rates
-      .map((rate) =>
-        summarise(
-          rate,
-          file.runs.filter((r) => r.offered_rate === rate),
-        ),
-      )
-      .filter((p): p is SweepPoint => p !== null);
+    file.points = pointsOf(rates, file.runs);
+    if (file.compressed) file.compressed.points = pointsOf(compressedRates, file.compressed.runs);
     file.sustained.point = file.settings.sustain
       ? summarise(file.settings.sustain.rate, file.sustained.runs)
       : null;
     writeResult('sweep', file);
     writeReport();
   };
-  const one = async (rate: number, run: number, duration: number): Promise<SweepRun> => {
-    process.stderr.write(`bench:sweep  ${rate.toLocaleString()} trades/s  run ${run}  ${duration} s ... `);
+  const one = async (rate: number, run: number, duration: number, compression = false): Promise<SweepRun> => {
+    process.stderr.write(
+      `bench:sweep  ${rate.toLocaleString()} trades/s${compression ? ' compressed' : ''}  run ${run}  ${duration} s ... `,
+    );
     try {
-      const result = await runBench({ rate, durationS: duration, markets, warmupS });
+      const result = await runBench({ rate, durationS: duration, markets, warmupS, compression });
       process.stderr.write(
         `achieved ${result.achieved_rate.toLocaleString()}/s  lost ${result.lost}  p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  collector CPU ${result.collector_cpu_pct}% (waited ${result.collector_cpu_wait_pct}%)  RSS ${result.collector_rss_mb_peak} MB  load ${result.load_avg_1m}\n`,
       );
@@ -93,6 +95,10 @@ async function main(): Promise<void> {
       file.sustained.runs.push(await one(file.settings.sustain.rate, run, file.settings.sustain.duration_s));
       save();
     }
+  }
+  for (const rate of compressedRates) {
+    file.compressed?.runs.push(await one(rate, 1, durationS, true));
+    save();
   }
   save();
   process.stderr.write('bench:sweep  wrote bench/results/sweep.json, bench/RESULTS.md\n');

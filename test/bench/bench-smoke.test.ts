@@ -18,31 +18,51 @@ const dir = mkdtempSync(join(tmpdir(), 'alphapulse-bench-smoke-'));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+async function bench(args: string[]): Promise<{ output: string; code: number | null }> {
+  // A private redis-server per run: never a shared REDIS_URL that may already hold data.
+  const env = { ...process.env };
+  delete env.REDIS_URL;
+  delete env.REDIS_CLUSTER_NODES;
+  const child = spawn(process.execPath, [BIN, 'bench', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  return { output, code };
+}
+
 describe('alphapulse bench (smoke)', () => {
   it('runs 5000 trades/s for 5 s through simulator -> collector -> Redis and loses nothing', async () => {
     const json = join(dir, 'bench.json');
-    // A private redis-server per run: never a shared REDIS_URL that may already hold data.
-    const env = { ...process.env };
-    delete env.REDIS_URL;
-    delete env.REDIS_CLUSTER_NODES;
-    const child = spawn(
-      process.execPath,
-      [BIN, 'bench', '--rate', '5000', '--duration', '5', '--json', json],
-      {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const { output, code } = await bench(['--rate', '5000', '--duration', '5', '--json', json]);
     expect(code, output).toBe(0);
     const result = JSON.parse(readFileSync(json, 'utf8')) as { sent: number; stored: number; lost: number };
+    expect(result.sent, output).toBeGreaterThan(0);
+    expect(result.lost, output).toBe(0);
+  }, 120_000);
+
+  it('does the same over compressed (permessage-deflate) streams', async () => {
+    const json = join(dir, 'bench-compressed.json');
+    const { output, code } = await bench([
+      '--rate',
+      '5000',
+      '--duration',
+      '5',
+      '--compressed',
+      '--json',
+      json,
+    ]);
+    expect(code, output).toBe(0);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as {
+      sent: number;
+      lost: number;
+      compression: boolean;
+    };
+    expect(result.compression).toBe(true);
     expect(result.sent, output).toBeGreaterThan(0);
     expect(result.lost, output).toBe(0);
   }, 120_000);
