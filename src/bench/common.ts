@@ -25,6 +25,33 @@ export interface MachineInfo {
   os: string;
   /** 1, 5 and 15-minute load averages when the benchmark started: > 0.5 means other work was running. */
   load_avg: number[];
+  /**
+   * Added later (absent in older files): speed of this machine at the time, by `calibrate()`.
+   * Virtual machines of one type differ by several times from host to host and hour to hour:
+   * compare results only with similar calibration.
+   */
+  calibration_ops_per_s?: number;
+}
+
+const CALIBRATION_MESSAGE =
+  '{"type":"match","trade_id":104580812,"maker_order_id":"da7f22ef-2a19-49e3-a97a-a1b2c3d4e5f6","taker_order_id":"132fb6ae-456b-4654-b4e0-d681ac05cea1","side":"buy","size":"0.01234567","price":"60321.45","product_id":"BTC-USD","sequence":5081234567,"time":"2026-11-26T20:49:10.123456Z"}';
+
+/**
+ * A fixed workload like the collector's own (JSON.parse of a Coinbase match, a small object
+ * kept for a while, strings, garbage for the young generation) for about 0.5 s: ops/s.
+ */
+export function calibrate(ms = 500): number {
+  const keep: unknown[] = new Array(4096);
+  let ops = 0;
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    for (let i = 0; i < 1000; i++) {
+      const m = JSON.parse(CALIBRATION_MESSAGE) as Record<string, string | number>;
+      keep[(ops + i) & 4095] = { id: m.trade_id, p: m.price, s: m.size, side: m.side, t: `${m.time}|${i}` };
+    }
+    ops += 1000;
+  }
+  return Math.round(ops / (ms / 1000));
 }
 
 export function redisServerVersion(): string {
@@ -48,6 +75,7 @@ export function machineInfo(): MachineInfo {
     redis: redisServerVersion(),
     os,
     load_avg: loadavg().map((x) => Math.round(x * 100) / 100),
+    calibration_ops_per_s: calibrate(),
   };
 }
 

@@ -212,13 +212,14 @@ function machineSection(
   let s = table(['', ''], rows);
   if (other.length)
     s += `\n\n**Warning:** ${other.map((f) => f.name).join(', ')} ran on another machine or Node (${other.map((f) => `${f.machine.cpu}, ${f.machine.cores} cores, ${f.machine.node}`).join('; ')}).`;
-  s += `\n\nLoad average (1, 5, 15 min) when each benchmark started — anything well above 0 means other work shared the ${m.cores} cores and the numbers are noisy:\n\n`;
+  s += `\n\nLoad average (1, 5, 15 min) when each benchmark started — anything well above 0 means other work shared the ${m.cores} cores and the numbers are noisy — and the machine's speed then: a fixed JSON-parse-and-allocate workload (\`calibrate()\` in src/bench/common.ts, ops/s, higher is faster). Virtual machines of one type were seen to differ by 3x or more from day to day; compare numbers only between files of similar speed:\n\n`;
   s += table(
-    ['results file', 'run at (UTC)', 'load average', 'command'],
+    ['results file', 'run at (UTC)', 'load average', 'machine speed', 'command'],
     files.map((f) => [
       `bench/results/${f.name}.json`,
       f.at,
       f.machine.load_avg.join(', '),
+      f.machine.calibration_ops_per_s ? `${n(f.machine.calibration_ops_per_s)} ops/s` : 'not recorded',
       `\`${f.command}\``,
     ]),
   );
@@ -351,11 +352,12 @@ function sweepSection(s: SweepFile | undefined): string {
         'CPU wait',
         'RSS',
         'load avg',
+        'machine speed',
       ],
-      [...s.runs, ...s.sustained.runs].map((r) =>
+      [...s.runs, ...s.sustained.runs, ...(s.compressed?.runs ?? [])].map((r) =>
         r.result
           ? [
-              n(r.offered_rate),
+              `${n(r.offered_rate)}${r.result.compression ? ' (compressed)' : ''}`,
               r.run,
               n(r.result.achieved_rate),
               n(r.result.sent),
@@ -369,8 +371,9 @@ function sweepSection(s: SweepFile | undefined): string {
               pct(r.result.collector_cpu_wait_pct),
               `${r.result.collector_rss_mb_peak} MB`,
               r.result.load_avg_1m,
+              r.calibration_ops_per_s ? n(r.calibration_ops_per_s) : '',
             ]
-          : [n(r.offered_rate), r.run, 'failed', '', '', '', '', '', '', '', '', '', '', ''],
+          : [n(r.offered_rate), r.run, 'failed', '', '', '', '', '', '', '', '', '', '', '', ''],
       ),
     ),
     '',

@@ -9,6 +9,8 @@ export interface SweepRun {
   run: number;
   result?: BenchResult;
   error?: string;
+  /** Machine speed just before the run (`calibrate()`); absent in older files. */
+  calibration_ops_per_s?: number;
 }
 
 export interface SweepPoint {

@@ -10,7 +10,15 @@
  *          --compressed-rates 10000,50000,100000 (one run each over permessage-deflate; "" = none)
  */
 
-import { commandLine, machineInfo, nowIso, numberFlag, parseFlags, writeResult } from './common.js';
+import {
+  calibrate,
+  commandLine,
+  machineInfo,
+  nowIso,
+  numberFlag,
+  parseFlags,
+  writeResult,
+} from './common.js';
 import { writeReport } from './report.js';
 import { runBench } from './run-bench.js';
 import { pointsOf, type SweepFile, type SweepRun, summarise } from './sweep-summary.js';
@@ -71,15 +79,21 @@ async function main(): Promise<void> {
     process.stderr.write(
       `bench:sweep  ${rate.toLocaleString()} trades/s${compression ? ' compressed' : ''}  run ${run}  ${duration} s ... `,
     );
+    const calibration = calibrate();
     try {
       const result = await runBench({ rate, durationS: duration, markets, warmupS, compression });
       process.stderr.write(
         `achieved ${result.achieved_rate.toLocaleString()}/s  lost ${result.lost}  p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  collector CPU ${result.collector_cpu_pct}% (waited ${result.collector_cpu_wait_pct}%)  RSS ${result.collector_rss_mb_peak} MB  load ${result.load_avg_1m}\n`,
       );
-      return { offered_rate: rate, run, result };
+      return { offered_rate: rate, run, result, calibration_ops_per_s: calibration };
     } catch (e) {
       process.stderr.write(`FAILED: ${(e as Error).message}\n`);
-      return { offered_rate: rate, run, error: (e as Error).message.slice(0, 500) };
+      return {
+        offered_rate: rate,
+        run,
+        error: (e as Error).message.slice(0, 500),
+        calibration_ops_per_s: calibration,
+      };
     }
   };
   // Runs interleaved (every rate once, then again): slow drifts of the machine's load
