@@ -3,6 +3,25 @@ import type { Trade } from '../../src/core/types.js';
 import { uniform } from '../../src/sim/prng.js';
 import { packTrades } from '../../src/store/redis/pack.js';
 
+// Digit-count and half boundaries of the integer writer.
+const EDGES = [
+  0,
+  9,
+  10,
+  99,
+  100,
+  9_999_999,
+  10_000_000,
+  99_999_999,
+  100_000_000,
+  100_000_001,
+  1_000_000_000,
+  1_700_000_000_000_000,
+  1_700_000_000_000_009,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER - 1,
+];
+
 describe('packed trade batch', () => {
   it('is exactly the text lines the ingest script reads', () => {
     const r = uniform(11);
@@ -11,7 +30,7 @@ describe('packed trade batch', () => {
       trades.push({
         exchange: 'kraken',
         symbol: 'BTC-USD',
-        id: i < 3 ? [0, 9, 10][i]! : Math.floor(r() * Number.MAX_SAFE_INTEGER),
+        id: i < EDGES.length ? EDGES[i]! : Math.floor(r() * Number.MAX_SAFE_INTEGER),
         price: (r() * 100000).toFixed(Math.floor(r() * 9)),
         size: `0.${String(Math.floor(r() * 1e8)).padStart(8, '0')}`,
         side: r() < 0.5 ? 'buy' : 'sell',
