@@ -214,7 +214,7 @@ function machineSection(
   let s = table(['', ''], rows);
   if (other.length)
     s += `\n\n**Warning:** ${other.map((f) => f.name).join(', ')} ran on another machine or Node (${other.map((f) => `${f.machine.cpu}, ${f.machine.cores} cores, ${f.machine.node}`).join('; ')}).`;
-  s += `\n\nLoad average (1, 5, 15 min) when each benchmark started — anything well above 0 means other work shared the ${m.cores} cores and the numbers are noisy — and the machine's speed then: a fixed JSON-parse-and-allocate workload (\`calibrate()\` in src/bench/common.ts, ops/s, higher is faster). Virtual machines of one type were seen to differ by 3x or more from day to day; compare numbers only between files of similar speed:\n\n`;
+  s += `\n\nLoad average (1, 5, 15 min) when each benchmark started — anything well above 0 means other work shared the ${m.cores} cores and the numbers are noisy — and the machine's speed then: a fixed JSON-parse-and-allocate workload (\`calibrate()\` in src/bench/common.ts, ops/s, higher is faster). Virtual machines of one type were seen to differ by 3x from day to day and by up to 2x within minutes; compare numbers only between runs of similar speed:\n\n`;
   s += table(
     ['results file', 'run at (UTC)', 'load average', 'machine speed', 'command'],
     files.map((f) => [
