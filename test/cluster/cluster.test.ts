@@ -36,7 +36,8 @@ const MARKETS: [Exchange, string][] = EXCHANGES.flatMap((ex) =>
   SYMBOLS.map((s) => [ex, s] as [Exchange, string]),
 );
 const RATE = 250; // trades/s per market
-const DURATION_S = 10;
+// Long enough for collector 2 to be up before the simulator stops, on a slow shared machine too.
+const DURATION_S = 20;
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const newStore = (o: { url?: string; clusterNodes?: string[] }) =>
