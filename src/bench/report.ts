@@ -709,7 +709,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
     '',
     '```sh',
     'npm ci',
-    'npm run bench:sweep     # 1k..200k trades/s x 3 runs x 20 s + 100k/s for 60 s (~10 min); --quick = 2 s points, 1 run',
+    'npm run bench:sweep     # 1k..200k trades/s x 3 runs x 20 s, 100k/s for 60 s, 10k/50k/100k compressed (10-15 min); --quick = 2 s points',
     'npm run bench:profile   # 10k and 100k trades/s, 20 s each, collector under --cpu-prof; summary here, profiles in bench/out/',
     'npm run bench:api       # autocannon on /trades, /ohlcv, /orderbook while the collector ingests 10k trades/s',
     'npm run bench:book      # order-book engine updates/s, 1000 levels a side',
