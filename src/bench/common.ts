@@ -138,6 +138,14 @@ export function parseFlags(argv: readonly string[], booleans: readonly string[] 
   return out;
 }
 
+/** A comma-separated list of positive numbers (`1000,10000`); anything else in it is dropped. */
+export function rateList(text: string): number[] {
+  return text
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isFinite(n) && n > 0);
+}
+
 export function numberFlag(flags: Map<string, string>, name: string, def: number): number {
   const v = flags.get(name);
   if (v === undefined) return def;

@@ -20,7 +20,16 @@ import type { AddressInfo, Socket } from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { enableFastDeflate, MessageDeflater } from '../core/ws-deflate.js';
-import { commandLine, machineInfo, median, nowIso, numberFlag, parseFlags, writeResult } from './common.js';
+import {
+  commandLine,
+  machineInfo,
+  median,
+  nowIso,
+  numberFlag,
+  parseFlags,
+  round,
+  writeResult,
+} from './common.js';
 import { writeReport } from './report.js';
 
 type Mode = 'plain' | 'ws' | 'fast';
@@ -194,10 +203,10 @@ async function main(): Promise<void> {
       messages: n,
       passes,
       avg_message_bytes: Math.round(rawBytes / n),
-      avg_compressed_bytes: Math.round((zBytes / n) * 10) / 10,
+      avg_compressed_bytes: round(zBytes / n, 1),
     },
     results,
-    speedup_vs_ws: Math.round((median(runs.fast) / median(runs.ws)) * 10) / 10,
+    speedup_vs_ws: round(median(runs.fast) / median(runs.ws), 1),
   };
   const path = writeResult('deflate', file);
   for (const r of results)

@@ -22,6 +22,7 @@ import {
   OUT_DIR,
   parseFlags,
   ROOT,
+  rateList,
   round,
   writeResult,
 } from './common.js';
@@ -269,10 +270,7 @@ async function profileOne(rate: number, durationS: number, warmupS: number, mark
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
-  const rates = (flags.get('rates') ?? flags.get('rate') ?? '10000,100000')
-    .split(',')
-    .map((x) => Number(x.trim()))
-    .filter((x) => Number.isFinite(x) && x > 0);
+  const rates = rateList(flags.get('rates') ?? flags.get('rate') ?? '10000,100000');
   const durationS = numberFlag(flags, 'duration', 20);
   const warmupS = numberFlag(flags, 'warmup', 3);
   const markets = numberFlag(flags, 'markets', 2);

@@ -17,6 +17,7 @@ import {
   nowIso,
   numberFlag,
   parseFlags,
+  rateList,
   writeResult,
 } from './common.js';
 import { writeReport } from './report.js';
@@ -28,10 +29,7 @@ export type { SweepFile, SweepPoint, SweepRun } from './sweep-summary.js';
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), ['quick']);
   const quick = flags.get('quick') === 'true';
-  const rates = (flags.get('rates') ?? '1000,10000,50000,100000,150000,200000')
-    .split(',')
-    .map((s) => Number(s.trim()))
-    .filter((n) => Number.isFinite(n) && n > 0);
+  const rates = rateList(flags.get('rates') ?? '1000,10000,50000,100000,150000,200000');
   const runsPer = numberFlag(flags, 'runs', quick ? 1 : 3);
   const durationS = numberFlag(flags, 'duration', quick ? 2 : 20);
   const warmupS = numberFlag(flags, 'warmup', quick ? 1 : 3);
@@ -39,10 +37,7 @@ async function main(): Promise<void> {
   const sustainRate = numberFlag(flags, 'sustain-rate', 100_000);
   const sustainDuration = numberFlag(flags, 'sustain-duration', quick ? 5 : 60);
   const sustainRuns = numberFlag(flags, 'sustain-runs', 1);
-  const compressedRates = (flags.get('compressed-rates') ?? (quick ? '10000' : '10000,50000,100000'))
-    .split(',')
-    .map((s) => Number(s.trim()))
-    .filter((n) => Number.isFinite(n) && n > 0);
+  const compressedRates = rateList(flags.get('compressed-rates') ?? (quick ? '10000' : '10000,50000,100000'));
   const file: SweepFile = {
     kind: 'sweep',
     generated_at: nowIso(),

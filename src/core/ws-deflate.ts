@@ -64,11 +64,38 @@ function windowBits(params: Record<string, unknown>, key: string): number {
   return typeof v === 'number' && v >= 8 && v <= 15 ? Math.max(9, v) : 15;
 }
 
+/** The output chunks pako hands over during one push, joined without a copy when single. */
+class Chunks {
+  private parts: Uint8Array[] = [];
+  private length = 0;
+
+  /** Adds a chunk; returns the bytes held so far. */
+  add(part: Uint8Array): number {
+    this.parts.push(part);
+    this.length += part.length;
+    return this.length;
+  }
+
+  /** Everything added since the last take or clear, as one Buffer. */
+  take(): Buffer {
+    const one = this.parts.length === 1 ? this.parts[0]! : undefined;
+    const out = one
+      ? Buffer.from(one.buffer, one.byteOffset, one.length)
+      : Buffer.concat(this.parts, this.length);
+    this.clear();
+    return out;
+  }
+
+  clear(): void {
+    this.parts = [];
+    this.length = 0;
+  }
+}
+
 /** Inflates one connection's messages in order, keeping the LZ77 window between them. */
 export class MessageInflater {
   private inflate: pako.Inflate | undefined;
-  private parts: Uint8Array[] = [];
-  private length = 0;
+  private readonly out = new Chunks();
 
   constructor(
     private readonly bits: number,
@@ -80,12 +107,9 @@ export class MessageInflater {
     if (this.inflate) return this.inflate;
     const inflate = new pako.Inflate({ raw: true, windowBits: this.bits, chunkSize: CHUNK });
     inflate.onData = (chunk) => {
-      const part = chunk as Uint8Array;
-      this.length += part.length;
       // Stop a decompression bomb before it is all in memory.
-      if (this.maxPayload > 0 && this.length > this.maxPayload)
+      if (this.out.add(chunk as Uint8Array) > this.maxPayload && this.maxPayload > 0)
         throw new RangeError('Max payload size exceeded');
-      this.parts.push(part);
     };
     this.inflate = inflate;
     return inflate;
@@ -105,27 +129,18 @@ export class MessageInflater {
     } catch (e) {
       // The window is lost with the error: the connection cannot go on; start clean if it tries.
       this.inflate = undefined;
-      this.parts = [];
-      this.length = 0;
+      this.out.clear();
       throw e;
     }
-    if (isEnded(inflate)) this.inflate = undefined;
-    const out =
-      this.parts.length === 1
-        ? Buffer.from(this.parts[0]!.buffer, this.parts[0]!.byteOffset, this.parts[0]!.length)
-        : Buffer.concat(this.parts, this.length);
-    this.parts = [];
-    this.length = 0;
-    if (fin && this.noContextTakeover) this.inflate = undefined;
-    return out;
+    if (isEnded(inflate) || (fin && this.noContextTakeover)) this.inflate = undefined;
+    return this.out.take();
   }
 }
 
 /** Deflates one connection's messages in order, each ending on a byte boundary (sync flush). */
 export class MessageDeflater {
   private deflate: pako.Deflate | undefined;
-  private parts: Uint8Array[] = [];
-  private length = 0;
+  private readonly out = new Chunks();
 
   constructor(
     private readonly bits: number,
@@ -142,9 +157,7 @@ export class MessageDeflater {
       chunkSize: CHUNK,
     });
     deflate.onData = (chunk) => {
-      const part = chunk as Uint8Array;
-      this.length += part.length;
-      this.parts.push(part);
+      this.out.add(chunk as Uint8Array);
     };
     this.deflate = deflate;
     return deflate;
@@ -155,16 +168,12 @@ export class MessageDeflater {
     const deflate = this.stream();
     if (!deflate.push(data, Z_SYNC_FLUSH)) {
       this.deflate = undefined;
-      this.parts = [];
-      this.length = 0;
+      this.out.clear();
       throw new Error(`deflate failed: ${deflate.msg || `zlib error ${deflate.err}`}`);
     }
-    const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
-    this.parts = [];
-    this.length = 0;
+    const all = this.out.take();
     if (fin && this.noContextTakeover) this.deflate = undefined;
-    const end = fin ? all.length - 4 : all.length;
-    return Buffer.from(all.buffer, all.byteOffset, end);
+    return fin ? all.subarray(0, all.length - 4) : all;
   }
 }
 
