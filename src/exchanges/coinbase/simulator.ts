@@ -167,17 +167,12 @@ export class CoinbaseSimulator implements ExchangeSimulator {
 
   static async start(options: ExchangeSimulatorOptions): Promise<CoinbaseSimulator> {
     let sim: CoinbaseSimulator | undefined;
-    const server = await SimServer.start(
-      options.host,
-      options.port,
-      { restRps: options.restRps, compression: options.compression },
-      {
-        wsPaths: ['/'],
-        rest: (url) => sim?.rest(url) ?? NOT_FOUND,
-        rateLimited: json(429, '{"message":"Public rate limit exceeded"}'),
-        connection: (ws) => sim?.connect(ws),
-      },
-    );
+    const server = await SimServer.start(options.host, options.port, options, {
+      wsPaths: ['/'],
+      rest: (url) => sim?.rest(url) ?? NOT_FOUND,
+      rateLimited: json(429, '{"message":"Public rate limit exceeded"}'),
+      connection: (ws) => sim?.connect(ws),
+    });
     sim = new CoinbaseSimulator(server, options);
     return sim;
   }

@@ -256,18 +256,13 @@ export class KrakenSimulator implements ExchangeSimulator {
 
   static async start(options: ExchangeSimulatorOptions): Promise<KrakenSimulator> {
     let sim: KrakenSimulator | undefined;
-    const server = await SimServer.start(
-      options.host,
-      options.port,
-      { restRps: options.restRps, compression: options.compression },
-      {
-        wsPaths: ['/v2', '/'],
-        rest: (url) => sim?.rest(url) ?? UNKNOWN_METHOD,
-        // Kraken's error text; HTTP 429 so generic clients back off too (Kraken sends 200 or 429).
-        rateLimited: json(429, '{"error":["EAPI:Rate limit exceeded"]}'),
-        connection: (ws) => sim?.connect(ws),
-      },
-    );
+    const server = await SimServer.start(options.host, options.port, options, {
+      wsPaths: ['/v2', '/'],
+      rest: (url) => sim?.rest(url) ?? UNKNOWN_METHOD,
+      // Kraken's error text; HTTP 429 so generic clients back off too (Kraken sends 200 or 429).
+      rateLimited: json(429, '{"error":["EAPI:Rate limit exceeded"]}'),
+      connection: (ws) => sim?.connect(ws),
+    });
     sim = new KrakenSimulator(server, options);
     return sim;
   }
