@@ -261,6 +261,12 @@ describe('archive process crash safety', () => {
       'the dead consumer has nothing pending',
       async () => (await pendingOf(r, deadName)).length === 0,
     );
+    // XAUTOCLAIM moves an entry to archive-b before archive-b commits it (one market at a
+    // time, one log line per market): wait for the commits, then check every one is there.
+    await waitFor(
+      'the orphaned entries archived',
+      async () => (await archivedStreamIds(pool, orphaned)) >= orphaned.length,
+    );
     expect(await archivedStreamIds(pool, orphaned)).toBe(orphaned.length);
 
     // Trades kept coming the whole time; stop them and let the archiver catch up.
