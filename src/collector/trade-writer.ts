@@ -1,10 +1,18 @@
 /**
- * Writes released trades to the store: per market, one batch in flight at a time and
- * everything that arrives meanwhile coalesced into the next batch (up to BUFFER_SIZE).
- * With BATCH_TIMEOUT_MS = 0 a batch leaves on every event-loop turn; all markets' batches
- * of a turn go out together (the Redis client pipelines them into one write). A failed
- * batch stays at the head of its queue and is retried; ingest is idempotent, so a retry
- * after a lost reply writes nothing twice.
+ * Writes released trades to the store. Per market, a batch leaves as soon as the last one
+ * was acknowledged, with everything that arrived meanwhile coalesced into it (up to
+ * BUFFER_SIZE); only when a full batch is waiting do more go out behind the one in flight,
+ * up to MAX_IN_FLIGHT (pipelined: Redis works on the next batch while the collector reads
+ * and parses, instead of each waiting for the other). With BATCH_TIMEOUT_MS = 0 a batch
+ * leaves on every event-loop turn; all markets' batches of a turn go out together (the
+ * Redis client pipelines them into one write).
+ *
+ * Results are handled in send order. A pipelined batch names the last id of the batch
+ * before it (`chainAfter`) and the store refuses it unless that one is stored, so nothing
+ * overtakes a failed batch. Any failure "breaks" the pipeline: the rest in flight are
+ * let finish, then everything from the first unacknowledged trade is sent again (after a
+ * backoff for errors, after the re-fill when the store lost data). Ingest is idempotent,
+ * so whatever did get written comes back as duplicates and nothing is written twice.
  */
 
 import type { Logger } from '../core/logger.js';
@@ -12,7 +20,10 @@ import { nowUs } from '../core/time.js';
 import type { Exchange, Trade } from '../core/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import { aggregateByMinute } from '../store/aggregate.js';
-import type { Store } from '../store/store.js';
+import type { IngestResult, Store } from '../store/store.js';
+
+/** Batches per market sent and not yet acknowledged, at most (only under backlog). */
+export const MAX_IN_FLIGHT = 4;
 
 export interface WriterOptions {
   store: Store;
@@ -31,10 +42,27 @@ export interface WriterOptions {
 /** Asked when the store holds less than was acknowledged: returns the trades to re-write first. */
 export type RefillFn = (storedLastId: number, beforeId: number) => Promise<Trade[]>;
 
+/** One batch sent to the store; its outcome is handled once every earlier one's was. */
+interface Flight {
+  batch: Trade[];
+  done: boolean;
+  result: IngestResult | undefined;
+  error: unknown;
+}
+
 export class MarketQueue {
   pending: Trade[] = [];
+  /** First trade not acknowledged. */
   head = 0;
-  inFlight = false;
+  /** First trade not sent (head <= sent <= pending.length). */
+  sent = 0;
+  /** Sent batches, oldest first. */
+  readonly flights: Flight[] = [];
+  /** A batch failed: no more are sent until those in flight are done, then from `head` again. */
+  broken = false;
+  /** After an error the next attempt is a single batch, not a pipeline into a dead store. */
+  probing = false;
+  brokenBy: { error: unknown } | { storedLast: number; firstPending: number } | undefined;
   /** Highest trade id the store acknowledged (-1 = none known). */
   lastWrittenId = -1;
   blocked = false;
@@ -59,8 +87,19 @@ export class MarketQueue {
   readonly duplicates;
   readonly latency;
 
+  /** Trades not yet acknowledged (in flight or waiting). */
   get size(): number {
     return this.pending.length - this.head;
+  }
+
+  /** Trades not yet sent. */
+  get unsent(): number {
+    return this.pending.length - this.sent;
+  }
+
+  /** Batches sent and not yet handled. */
+  get inFlight(): number {
+    return this.flights.length;
   }
 }
 
@@ -90,12 +129,15 @@ export class TradeWriter {
   enqueue(q: MarketQueue, t: Trade): void {
     q.pending.push(t);
     this.pendingTotal++;
-    if (q.inFlight || q.blocked) return;
-    if (this.o.batchTimeoutMs > 0 && q.size < this.o.bufferSize) {
-      q.timer ??= setTimeout(() => {
-        q.timer = undefined;
-        this.flushMarket(q);
-      }, this.o.batchTimeoutMs);
+    if (q.blocked) return;
+    const flights = q.flights.length;
+    if (flights > 0) {
+      // Coalesce behind the batch in flight; pipeline only once a full batch waits.
+      if (flights < MAX_IN_FLIGHT && q.unsent >= this.o.bufferSize) this.schedule();
+      return;
+    }
+    if (this.o.batchTimeoutMs > 0 && q.unsent < this.o.bufferSize) {
+      this.startBatchTimer(q);
       return;
     }
     this.schedule();
@@ -105,7 +147,15 @@ export class TradeWriter {
   private prepend(q: MarketQueue, trades: Trade[]): void {
     q.pending = [...trades, ...q.pending.slice(q.head)];
     q.head = 0;
+    q.sent = 0;
     this.pendingTotal += trades.length;
+  }
+
+  private startBatchTimer(q: MarketQueue): void {
+    q.timer ??= setTimeout(() => {
+      q.timer = undefined;
+      this.flushMarket(q);
+    }, this.o.batchTimeoutMs);
   }
 
   private schedule(): void {
@@ -113,7 +163,7 @@ export class TradeWriter {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      for (const q of this.queues) if (!q.inFlight && !q.blocked && q.size > 0) this.flushMarket(q);
+      for (const q of this.queues) this.flushMarket(q);
     });
   }
 
@@ -129,75 +179,145 @@ export class TradeWriter {
     this.schedule();
   }
 
+  /** Sends what may go now: a batch when none is in flight, more only while full ones wait. */
   private flushMarket(q: MarketQueue): void {
-    if (q.inFlight || q.blocked || q.size === 0 || q.retryTimer) return;
-    if (q.timer) {
-      clearTimeout(q.timer);
-      q.timer = undefined;
+    if (q.blocked || q.broken || q.retryTimer) return;
+    const limit = q.probing ? 1 : MAX_IN_FLIGHT;
+    while (q.flights.length < limit && q.unsent > 0) {
+      if (q.flights.length > 0 && q.unsent < this.o.bufferSize) return;
+      if (q.timer) {
+        clearTimeout(q.timer);
+        q.timer = undefined;
+      }
+      this.send(q);
     }
-    const end = Math.min(q.pending.length, q.head + this.o.bufferSize);
-    const batch = q.pending.slice(q.head, end);
-    q.inFlight = true;
+  }
+
+  private send(q: MarketQueue): void {
+    const end = Math.min(q.pending.length, q.sent + this.o.bufferSize);
+    const batch = q.pending.slice(q.sent, end);
+    q.sent = end;
+    const prev = q.flights.at(-1);
+    const flight: Flight = { batch, done: false, result: undefined, error: undefined };
+    q.flights.push(flight);
     this.o.store
       .ingestTrades(
         q.exchange,
         q.symbol,
         batch,
         aggregateByMinute(batch),
-        q.lastWrittenId >= 0 ? q.lastWrittenId : undefined,
+        prev || q.lastWrittenId < 0 ? undefined : q.lastWrittenId,
+        prev ? prev.batch[prev.batch.length - 1]!.id : undefined,
       )
       .then(
         (r) => {
-          q.inFlight = false;
-          q.retryDelay = 50;
-          if (r.written < 0) {
-            this.storeBehind(q, r.lastTradeId, batch[0]!.id);
-            return;
-          }
-          if (q.lastWrittenId >= 0 && r.lastTradeId < 0) {
-            this.o.log.error(
-              { exchange: q.exchange, symbol: q.symbol, last_written: q.lastWrittenId },
-              'the store has no state for this market any more (restarted without persistence?); continuing from here',
-            );
-          }
-          const ackUs = nowUs();
-          this.acknowledge(q, batch, r.written, r.duplicates, ackUs);
-          q.lastWrittenId = Math.max(q.lastWrittenId, r.lastTradeId);
-          q.head = end;
-          this.pendingTotal -= batch.length;
-          // Drop written trades now: kept referenced, they would survive into the old
-          // generation and make major GCs (the latency tail) bigger.
-          if (q.head === q.pending.length) {
-            q.pending = [];
-            q.head = 0;
-          } else if (q.head >= 4096) {
-            q.pending = q.pending.slice(q.head);
-            q.head = 0;
-          }
-          this.o.onPendingChange?.();
-          if (q.size > 0) {
-            if (this.o.batchTimeoutMs > 0 && q.size < this.o.bufferSize && !this.stopped) {
-              q.timer ??= setTimeout(() => {
-                q.timer = undefined;
-                this.flushMarket(q);
-              }, this.o.batchTimeoutMs);
-            } else this.flushMarket(q);
-          }
+          flight.result = r;
+          flight.done = true;
+          this.settle(q);
         },
         (err: unknown) => {
-          q.inFlight = false;
-          const delay = q.retryDelay;
-          q.retryDelay = Math.min(q.retryDelay * 2, 2000);
-          this.o.log.debug(
-            { exchange: q.exchange, symbol: q.symbol, err: (err as Error).message, retry_ms: delay },
-            'write failed; will retry',
-          );
-          q.retryTimer = setTimeout(() => {
-            q.retryTimer = undefined;
-            this.flushMarket(q);
-          }, delay);
+          flight.error = err ?? new Error('write failed');
+          flight.done = true;
+          this.settle(q);
         },
       );
+  }
+
+  /** Handles finished batches in send order. */
+  private settle(q: MarketQueue): void {
+    let acked = false;
+    while (q.flights.length > 0 && q.flights[0]!.done) {
+      const f = q.flights.shift()!;
+      const r = f.result;
+      if (!r) {
+        q.broken = true;
+        q.brokenBy ??= { error: f.error };
+        continue;
+      }
+      // After a break everything from `head` is sent again, this batch included.
+      if (q.broken) continue;
+      if (r.written === -2) {
+        q.broken = true;
+        continue;
+      }
+      if (r.written < 0) {
+        q.broken = true;
+        q.brokenBy = { storedLast: r.lastTradeId, firstPending: f.batch[0]!.id };
+        continue;
+      }
+      this.applyAck(q, f.batch, r);
+      acked = true;
+    }
+    if (q.broken) {
+      if (q.flights.length === 0) this.restart(q);
+      return;
+    }
+    if (acked) {
+      q.retryDelay = 50;
+      q.probing = false;
+      this.o.onPendingChange?.();
+    }
+    if (q.unsent === 0) return;
+    if (
+      q.flights.length === 0 &&
+      this.o.batchTimeoutMs > 0 &&
+      q.unsent < this.o.bufferSize &&
+      !this.stopped
+    ) {
+      this.startBatchTimer(q);
+    } else this.flushMarket(q);
+  }
+
+  private applyAck(q: MarketQueue, batch: Trade[], r: IngestResult): void {
+    if (q.lastWrittenId >= 0 && r.lastTradeId < 0) {
+      this.o.log.error(
+        { exchange: q.exchange, symbol: q.symbol, last_written: q.lastWrittenId },
+        'the store has no state for this market any more (restarted without persistence?); continuing from here',
+      );
+    }
+    this.acknowledge(q, batch, r.written, r.duplicates, nowUs());
+    q.lastWrittenId = Math.max(q.lastWrittenId, r.lastTradeId);
+    q.head += batch.length;
+    this.pendingTotal -= batch.length;
+    // Drop written trades now: kept referenced, they would survive into the old
+    // generation and make major GCs (the latency tail) bigger.
+    if (q.head === q.pending.length) {
+      q.pending = [];
+      q.head = 0;
+      q.sent = 0;
+    } else if (q.head >= 4096) {
+      q.pending = q.pending.slice(q.head);
+      q.sent -= q.head;
+      q.head = 0;
+    }
+  }
+
+  /** The pipeline broke and nothing is in flight any more: start again from `head`. */
+  private restart(q: MarketQueue): void {
+    const cause = q.brokenBy;
+    q.broken = false;
+    q.brokenBy = undefined;
+    q.sent = q.head;
+    if (cause && 'storedLast' in cause) {
+      this.storeBehind(q, cause.storedLast, cause.firstPending);
+      return;
+    }
+    if (cause) {
+      const delay = q.retryDelay;
+      q.retryDelay = Math.min(q.retryDelay * 2, 2000);
+      q.probing = true;
+      this.o.log.debug(
+        { exchange: q.exchange, symbol: q.symbol, err: (cause.error as Error).message, retry_ms: delay },
+        'write failed; will retry',
+      );
+      q.retryTimer = setTimeout(() => {
+        q.retryTimer = undefined;
+        this.flushMarket(q);
+      }, delay);
+      return;
+    }
+    // Only refusals of batches that overtook an unstored one: send them again now.
+    this.flushMarket(q);
   }
 
   private acknowledge(
@@ -261,7 +381,7 @@ export class TradeWriter {
     }
     this.kick();
     while (this.pendingTotal > 0 && Date.now() < deadlineMs) {
-      for (const q of this.queues) if (!q.inFlight && !q.blocked && q.size > 0) this.flushMarket(q);
+      for (const q of this.queues) this.flushMarket(q);
       await new Promise((r) => setTimeout(r, 5));
     }
     return this.pendingTotal;

@@ -56,8 +56,15 @@ export function secondsText(us: number): string {
   return `${second}.${String(us - second * 1_000_000).padStart(6, '0')}`;
 }
 
-function hex8(n: number): string {
-  return n.toString(16).padStart(8, '0');
+/** "00".."ff": a UUID is built from table lookups (toString(16) + padStart was the simulator's largest cost). */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Hex of the 16-bit halves of an unsigned 32-bit n. */
+function hex4hi(n: number): string {
+  return HEX2[n >>> 24]! + HEX2[(n >>> 16) & 255]!;
+}
+function hex4lo(n: number): string {
+  return HEX2[(n >>> 8) & 255]! + HEX2[n & 255]!;
 }
 
 /**
@@ -69,7 +76,8 @@ export function uuidFrom(n: number, salt: number): string {
   const b = mix32(a + 0x9e3779b9);
   const c = mix32(b ^ n);
   const d = mix32(c + salt);
-  const hb = hex8(b);
-  const hc = hex8(c);
-  return `${hex8(a)}-${hb.slice(0, 4)}-4${hb.slice(5)}-${'89ab'[c & 3]}${hc.slice(1, 4)}-${hc.slice(4)}${hex8(d)}`;
+  // hb[5..8] and hc[1..4] of the 8-digit hex strings, one nibble shifted out each.
+  const b3 = HEX2[(b >>> 8) & 255]!.slice(1) + HEX2[b & 255]!;
+  const c1 = HEX2[c >>> 24]!.slice(1) + HEX2[(c >>> 16) & 255]!;
+  return `${hex4hi(a)}${hex4lo(a)}-${hex4hi(b)}-4${b3}-${'89ab'[c & 3]}${c1}-${hex4lo(c)}${hex4hi(d)}${hex4lo(d)}`;
 }

@@ -1,12 +1,13 @@
 /**
  * One WebSocket client of a simulated exchange: counts what it is sent, applies the
- * per-connection faults (drop, bad frames), corks the socket for the tick so a burst of
- * frames leaves in one write, and reports congestion so a slow reader just lags.
+ * per-connection faults (drop, bad frames), sends a tick's messages in one socket write,
+ * and reports congestion so a slow reader just lags.
  */
 
 import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { BAD_FRAME_KINDS, type BadFrameKind, type FaultOptions } from './faults.js';
+import { FrameWriter, type OutgoingMessage } from './frame-batch.js';
 import type { SimMarket } from './market.js';
 
 /** Above this many queued bytes a client gets no more trades this tick (nothing is dropped). */
@@ -33,11 +34,21 @@ export abstract class SimSession {
   private badFrames = 0;
   private corked = false;
   private lastReal = '';
+  /**
+   * Without compression the tick's messages are framed here and written at once
+   * (frame-batch.ts); with permessage-deflate each goes through ws, which deflates it.
+   */
+  private readonly batched: boolean;
+  private outbox: OutgoingMessage[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
+  private readonly frames = new FrameWriter();
 
   constructor(
     readonly ws: WebSocket,
     protected readonly faults: FaultOptions,
   ) {
+    this.batched = !ws.extensions.includes('permessage-deflate');
     ws.on('close', () => {
       this.closed = true;
     });
@@ -45,14 +56,13 @@ export abstract class SimSession {
 
   /** True while the client has more than HIGH_WATER_BYTES unsent. */
   get congested(): boolean {
-    return this.ws.bufferedAmount > HIGH_WATER_BYTES;
+    return this.ws.bufferedAmount + this.outboxBytes > HIGH_WATER_BYTES;
   }
 
   /** Sends one real message; false once the connection is gone (or was just dropped). */
   send(text: string): boolean {
     if (this.closed) return false;
-    this.cork();
-    this.ws.send(text);
+    this.enqueue(text);
     this.lastReal = text;
     const n = ++this.sent;
     const { badFrameEvery, dropEvery } = this.faults;
@@ -77,6 +87,7 @@ export abstract class SimSession {
    */
   drop(): void {
     this.closed = true;
+    this.flush();
     const socket = rawSocket(this.ws);
     if (socket) socket.destroySoon();
     else this.ws.terminate();
@@ -99,7 +110,39 @@ export abstract class SimSession {
   private sendBadFrame(): void {
     const kind = BAD_FRAME_KINDS[this.badFrames++ % BAD_FRAME_KINDS.length]!;
     const frame = this.malformedFrame(kind, this.lastReal);
-    this.ws.send(frame, { binary: typeof frame !== 'string' });
+    this.enqueue(frame);
+  }
+
+  /** Closes with a close frame, after what was already sent. */
+  close(code: number, reason: string): void {
+    this.flush();
+    this.ws.close(code, reason);
+  }
+
+  private enqueue(message: OutgoingMessage): void {
+    if (!this.batched) {
+      this.cork();
+      this.ws.send(message, { binary: typeof message !== 'string' });
+      return;
+    }
+    this.outbox.push(message);
+    this.outboxBytes += message.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0) return;
+    const messages = this.outbox;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    const socket = rawSocket(this.ws);
+    // Nothing may follow a close frame; a connection going away loses its unsent tail anyway.
+    if (!socket?.writable || this.ws.readyState !== WebSocket.OPEN) return;
+    this.frames.write(socket, messages);
   }
 
   private cork(): void {

@@ -12,7 +12,9 @@ export type MinuteAggregate = Candle;
 export interface IngestResult {
   /**
    * Trades appended (ids above the stored last_trade_id); -1 = batch refused because the
-   * store's last trade id is below `expectedPrev` (it lost acknowledged trades).
+   * store's last trade id is below `expectedPrev` (it lost acknowledged trades); -2 =
+   * refused because it is below `chainAfter` (the pipelined batch before this one is not
+   * in the store).
    */
   written: number;
   /** Trades skipped because their id was already written. */
@@ -101,6 +103,10 @@ export interface Store {
    * Atomically appends the trades whose id is above the stored last trade id (in the
    * order given, which must be ascending), merges the minute aggregates into the 1m
    * candles and updates stats. Idempotent: replaying a batch writes nothing.
+   * `expectedPrev`: the last id the writer saw acknowledged (refused with -1 when the
+   * store holds state but less than that). `chainAfter`: the last id of the batch sent
+   * just before this one, not yet acknowledged (refused with -2 unless the store already
+   * holds it, state or not), so pipelined batches can never overtake a failed one.
    */
   ingestTrades(
     exchange: Exchange,
@@ -108,6 +114,7 @@ export interface Store {
     trades: readonly Trade[],
     aggregates: readonly MinuteAggregate[],
     expectedPrev?: number,
+    chainAfter?: number,
   ): Promise<IngestResult>;
   marketStats(exchange: Exchange, symbol: string): Promise<MarketStats | undefined>;
   addSymbol(exchange: Exchange, symbol: string): Promise<void>;

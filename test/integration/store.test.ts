@@ -160,6 +160,20 @@ function suite(name: string, make: () => Promise<Store>) {
       const fromStart = await store.readStreams([{ ...cursor, afterId: '0' }], 2, 0);
       expect(fromStart.map((g) => (g.stream === 'trades' ? g.entry.id : -1))).toEqual([1000, 1001]);
     });
+    it('refuses a pipelined batch whose predecessor is not stored, with or without market state', async () => {
+      const ingest = (from: number, chainAfter: number | undefined) => {
+        const t = makeTrades(from, 5, T0 + from * 1000, 1000);
+        return store.ingestTrades('kraken', 'ETH-USD', t, aggregateByMinute(t), undefined, chainAfter);
+      };
+      // A market the store knows nothing of: a chained batch cannot be the first one.
+      expect((await ingest(1, 0)).written).toBe(-2);
+      expect(await store.marketStats('kraken', 'ETH-USD')).toBeUndefined();
+      expect((await ingest(1, undefined)).written).toBe(5);
+      expect(await ingest(11, 10)).toEqual({ written: -2, duplicates: 0, lastTradeId: 5 });
+      expect((await ingest(6, 5)).written).toBe(5);
+      expect((await ingest(11, 10)).written).toBe(5);
+      expect((await store.marketStats('kraken', 'ETH-USD'))?.count).toBe(15);
+    });
   });
 }
 

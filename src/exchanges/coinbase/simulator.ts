@@ -221,7 +221,7 @@ export class CoinbaseSimulator implements ExchangeSimulator {
     this.sessions.add(session);
     session.subscribeTimer = setTimeout(() => {
       // Coinbase closes connections that do not subscribe within 5 s.
-      if (!session.closed) ws.close(1008, 'subscribe timeout');
+      if (!session.closed) session.close(1008, 'subscribe timeout');
     }, this.options.subscribeTimeoutMs);
     ws.on('message', (data, isBinary) => {
       if (!session.closed) this.onMessage(session, isBinary ? '' : data.toString());

@@ -88,9 +88,13 @@ export class EmbeddedStore implements Store {
     trades: readonly Trade[],
     aggregates: readonly MinuteAggregate[],
     expectedPrev?: number,
+    chainAfter?: number,
   ): Promise<IngestResult> {
     const m = this.market(exchange, symbol, true);
     const before = m.stats?.lastTradeId ?? -1;
+    if (chainAfter !== undefined && before < chainAfter) {
+      return { written: -2, duplicates: 0, lastTradeId: before };
+    }
     if (m.stats && expectedPrev !== undefined && before < expectedPrev) {
       return { written: -1, duplicates: 0, lastTradeId: before };
     }

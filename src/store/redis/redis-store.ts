@@ -123,17 +123,19 @@ export class RedisStore implements Store {
     trades: readonly Trade[],
     aggregates: readonly MinuteAggregate[],
     expectedPrev?: number,
+    chainAfter?: number,
   ): Promise<IngestResult> {
-    const args: RedisArg[] = new Array(7 + aggregates.length * 7);
+    const args: RedisArg[] = new Array(8 + aggregates.length * 7);
     args[0] = String(this.options.streamMaxlen);
     args[1] = exchange;
     args[2] = symbol;
     args[3] = expectedPrev === undefined || expectedPrev < 0 ? '' : String(expectedPrev);
-    args[4] = String(trades.length);
-    args[5] = String(aggregates.length);
+    args[4] = chainAfter === undefined ? '' : String(chainAfter);
+    args[5] = String(trades.length);
+    args[6] = String(aggregates.length);
     // One argument for the whole batch (see INGEST).
-    args[6] = packTrades(trades);
-    let i = 7;
+    args[7] = packTrades(trades);
+    let i = 8;
     for (const a of aggregates) {
       args[i++] = String(a.bucket);
       args[i++] = a.o;

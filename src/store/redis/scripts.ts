@@ -79,23 +79,28 @@ end
 
 /**
  * KEYS: trades stream, stats hash, 1m candles hash.
- * ARGV: maxlen, exchange, symbol, expected_prev ('' = unknown), n trades, m aggregates,
- * the trades packed in one string ("id,price,size,side,ts,recv_ts" lines: one argument
- * instead of six per trade keeps the client's encoding and allocation small), then
- * m x (bucket, o, h, l, c, v, n).
+ * ARGV: maxlen, exchange, symbol, expected_prev ('' = unknown), chain_after ('' = none),
+ * n trades, m aggregates, the trades packed in one string ("id,price,size,side,ts,recv_ts"
+ * lines: one argument instead of six per trade keeps the client's encoding and allocation
+ * small), then m x (bucket, o, h, l, c, v, n).
  * Returns { written, duplicates, last_trade_id before the batch or '' }; written = -1
  * refuses the batch because the store holds less than the writer knows it wrote
  * (a Redis restart lost acknowledged trades): the writer re-fills the hole first.
+ * written = -2 refuses a pipelined batch whose predecessor (ending at chain_after) is
+ * not in the store: that one failed, and this one must not jump ahead of it.
  */
 export const INGEST = script(`${DECIMAL_LUA}
 local last_s = redis.call('HGET', KEYS[2], 'last_trade_id')
 local last = tonumber(last_s or '-1')
+if ARGV[5] ~= '' and last < tonumber(ARGV[5]) then
+  return { -2, 0, last_s or '' }
+end
 if last_s and ARGV[4] ~= '' and last < tonumber(ARGV[4]) then
   return { -1, 0, last_s }
 end
-local n = tonumber(ARGV[5])
-local m = tonumber(ARGV[6])
-local packed = ARGV[7]
+local n = tonumber(ARGV[6])
+local m = tonumber(ARGV[7])
+local packed = ARGV[8]
 local written, dup = 0, 0
 local first_ts, last_ts, last_id
 local new = {}
@@ -123,7 +128,7 @@ if written > 0 then
   if dup == 0 then
     -- Normal path: every trade was new, so the writer's per-minute aggregates are exact.
     for j = 0, m - 1 do
-      local a = 8 + j * 7
+      local a = 9 + j * 7
       merge_candle(KEYS[3], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], tonumber(ARGV[a + 6]))
     end
   else
