@@ -179,6 +179,30 @@ describe('Kraken trade fast path', () => {
     expect(fast.types).toEqual(full.types);
   });
 
+  it('reads entries whose keys are in another order, or whose numbers have exponents, the same way', () => {
+    const parse = createKrakenParser(['MATIC-USD']);
+    const reordered = docs.data.map(
+      (t) =>
+        `{"trade_id":${t.trade_id},"timestamp":"${t.timestamp}","qty":${t.qty},"price":${t.price},"side":"${t.side}","symbol":"${t.symbol}","ord_type":"${t.ord_type}"}`,
+    );
+    const variants = [
+      // One entry in Kraken's order, one not: each entry takes its own path.
+      `{"channel":"trade","type":"update","data":[${entries[0]},${reordered[1]}]}`,
+      `{"channel":"trade","type":"update","data":[${reordered.join(',')}]}`,
+      // No ord_type, and an exponent: the ordered scan gives way to the key search.
+      frame.replace(',"ord_type":"limit"', '').replace('"qty":6423.46326', '"qty":6.42346326e3'),
+    ];
+    for (const v of variants) {
+      const fast = new RecordingSink();
+      const full = new RecordingSink();
+      parse(v, 3, fast);
+      parse(v.replace('{"channel":"trade","type":"update",', '{"type":"update","channel":"trade",'), 3, full);
+      expect(fast.allTrades.length).toBe(2);
+      expect(fast.allTrades).toEqual(full.allTrades);
+      expect(fast.malformedKinds).toEqual([]);
+    }
+  });
+
   it('leaves anything unusual to the full parser, which reports it', () => {
     const parse = createKrakenParser(['MATIC-USD']);
     const sink = new RecordingSink();

@@ -24,6 +24,28 @@ const KNOWN_IGNORED_CHANNELS = new Set(['ticker', 'ohlc', 'instrument', 'level3'
 
 const TRADE_UPDATE_PREFIX = '{"channel":"trade","type":"update","data":[';
 
+// A trade entry's keys in Kraken's order, each with the punctuation around it.
+const K_SYMBOL = '{"symbol":"';
+const K_SIDE = '","side":"';
+const K_PRICE = ',"price":';
+const K_QTY = ',"qty":';
+const K_ORD_TYPE = ',"ord_type":"';
+const K_TRADE_ID = ',"trade_id":';
+const K_TIMESTAMP = ',"timestamp":"';
+
+/** End of a plain decimal (`\d+(\.\d+)?`, as isPlainDecimal) starting at `i`, or -1. */
+function plainDecimalEnd(text: string, i: number): number {
+  const start = i;
+  let c = text.charCodeAt(i);
+  while (c >= 48 && c <= 57) c = text.charCodeAt(++i);
+  if (i === start) return -1;
+  if (c !== 46) return i;
+  const frac = ++i;
+  c = text.charCodeAt(i);
+  while (c >= 48 && c <= 57) c = text.charCodeAt(++i);
+  return i === frac ? -1 : i;
+}
+
 /** Index of `key` inside [from, to), or -1. */
 function keyAt(text: string, key: string, from: number, to: number): number {
   const at = text.indexOf(key, from);
@@ -45,6 +67,109 @@ export function createKrakenParser(symbols: readonly string[]) {
   const natives = [...byNative.entries()];
 
   /**
+   * One trade entry with its keys in the order Kraken sends them (symbol, side, price,
+   * qty, ord_type, trade_id, timestamp), read in a single pass: each key is checked where
+   * it must start instead of searched for. Pushes the trade and returns the index after
+   * the entry's `}`, or -1 (nothing pushed) for anything else.
+   */
+  function entryInOrder(text: string, p: number, recvTs: number, out: Trade[]): number {
+    if (!text.startsWith(K_SYMBOL, p)) return -1;
+    let i = p + K_SYMBOL.length;
+    let symbol: string | undefined;
+    for (const [native, canon] of natives) {
+      if (text.startsWith(native, i) && text.charCodeAt(i + native.length) === 34) {
+        symbol = canon;
+        i += native.length;
+        break;
+      }
+    }
+    if (!symbol || !text.startsWith(K_SIDE, i)) return -1;
+    i += K_SIDE.length;
+    let side: 'buy' | 'sell';
+    if (text.startsWith('buy"', i)) {
+      side = 'buy';
+      i += 4;
+    } else if (text.startsWith('sell"', i)) {
+      side = 'sell';
+      i += 5;
+    } else return -1;
+    if (!text.startsWith(K_PRICE, i)) return -1;
+    i += K_PRICE.length;
+    const pEnd = plainDecimalEnd(text, i);
+    if (pEnd < 0 || !text.startsWith(K_QTY, pEnd)) return -1;
+    const price = text.slice(i, pEnd);
+    i = pEnd + K_QTY.length;
+    const qEnd = plainDecimalEnd(text, i);
+    if (qEnd < 0 || !text.startsWith(K_ORD_TYPE, qEnd)) return -1;
+    const size = text.slice(i, qEnd);
+    if (isZeroDecimal(price) || isZeroDecimal(size)) return -1;
+    i = text.indexOf('"', qEnd + K_ORD_TYPE.length) + 1;
+    if (i === 0 || !text.startsWith(K_TRADE_ID, i)) return -1;
+    i += K_TRADE_ID.length;
+    const idStart = i;
+    let id = 0;
+    let c = text.charCodeAt(i);
+    while (c >= 48 && c <= 57) {
+      id = id * 10 + c - 48;
+      c = text.charCodeAt(++i);
+    }
+    if (i === idStart || i - idStart > 15 || !text.startsWith(K_TIMESTAMP, i)) return -1;
+    i += K_TIMESTAMP.length;
+    const tsEnd = text.indexOf('"', i);
+    if (tsEnd < 0 || text.charCodeAt(tsEnd + 1) !== 125) return -1;
+    const ts = parseIsoToUs(text, i, tsEnd);
+    if (ts === undefined) return -1;
+    out.push({ exchange: 'kraken', symbol, id, price, size, side, ts, recvTs });
+    return tsEnd + 2;
+  }
+
+  /** One trade entry, keys in any order, located by search; same contract as entryInOrder. */
+  function entryByKeys(text: string, pos: number, recvTs: number, out: Trade[]): number {
+    const end = text.indexOf('}', pos);
+    if (end < 0) return -1;
+    const sym = keyAt(text, '"symbol":"', pos, end);
+    let symbol: string | undefined;
+    if (sym >= 0) {
+      for (const [native, canon] of natives) {
+        if (text.startsWith(native, sym) && text.charCodeAt(sym + native.length) === 34) symbol = canon;
+      }
+    }
+    const sideAt = keyAt(text, '"side":"', pos, end);
+    const side =
+      sideAt < 0
+        ? undefined
+        : text.startsWith('buy"', sideAt)
+          ? 'buy'
+          : text.startsWith('sell"', sideAt)
+            ? 'sell'
+            : undefined;
+    const p = keyAt(text, '"price":', pos, end);
+    const q = keyAt(text, '"qty":', pos, end);
+    const idAt = keyAt(text, '"trade_id":', pos, end);
+    const tsAt = keyAt(text, '"timestamp":"', pos, end);
+    if (!symbol || !side || p < 0 || q < 0 || idAt < 0 || tsAt < 0) return -1;
+    const pEnd = numberEnd(text, p, end + 1);
+    const qEnd = numberEnd(text, q, end + 1);
+    const idEnd = numberEnd(text, idAt, end + 1);
+    const tsEnd = text.indexOf('"', tsAt);
+    if (pEnd < 0 || qEnd < 0 || idEnd < 0 || tsEnd < 0 || tsEnd > end) return -1;
+    const price = toPlainDecimal(text.slice(p, pEnd));
+    const size = toPlainDecimal(text.slice(q, qEnd));
+    if (!price || !size || isZeroDecimal(price) || isZeroDecimal(size)) return -1;
+    let id = 0;
+    for (let i = idAt; i < idEnd; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return -1;
+      id = id * 10 + d;
+    }
+    if (idEnd === idAt || idEnd - idAt > 15) return -1;
+    const ts = parseIsoToUs(text, tsAt, tsEnd);
+    if (ts === undefined) return -1;
+    out.push({ exchange: 'kraken', symbol, id, price, size, side, ts, recvTs });
+    return end + 1;
+  }
+
+  /**
    * The frame that dominates the feed, a `trade` update, read entry by entry in place:
    * no regex rewrite, no JSON object, number text kept exact. Anything unusual returns
    * undefined and the full parser decides (and reports what is malformed).
@@ -56,50 +181,12 @@ export function createKrakenParser(symbols: readonly string[]) {
     let pos = TRADE_UPDATE_PREFIX.length;
     for (;;) {
       if (text.charCodeAt(pos) !== 123) return undefined;
-      const end = text.indexOf('}', pos);
-      if (end < 0) return undefined;
-      const sym = keyAt(text, '"symbol":"', pos, end);
-      let symbol: string | undefined;
-      if (sym >= 0) {
-        for (const [native, canon] of natives) {
-          if (text.startsWith(native, sym) && text.charCodeAt(sym + native.length) === 34) symbol = canon;
-        }
-      }
-      const sideAt = keyAt(text, '"side":"', pos, end);
-      const side =
-        sideAt < 0
-          ? undefined
-          : text.startsWith('buy"', sideAt)
-            ? 'buy'
-            : text.startsWith('sell"', sideAt)
-              ? 'sell'
-              : undefined;
-      const p = keyAt(text, '"price":', pos, end);
-      const q = keyAt(text, '"qty":', pos, end);
-      const idAt = keyAt(text, '"trade_id":', pos, end);
-      const tsAt = keyAt(text, '"timestamp":"', pos, end);
-      if (!symbol || !side || p < 0 || q < 0 || idAt < 0 || tsAt < 0) return undefined;
-      const pEnd = numberEnd(text, p, end + 1);
-      const qEnd = numberEnd(text, q, end + 1);
-      const idEnd = numberEnd(text, idAt, end + 1);
-      const tsEnd = text.indexOf('"', tsAt);
-      if (pEnd < 0 || qEnd < 0 || idEnd < 0 || tsEnd < 0 || tsEnd > end) return undefined;
-      const price = toPlainDecimal(text.slice(p, pEnd));
-      const size = toPlainDecimal(text.slice(q, qEnd));
-      if (!price || !size || isZeroDecimal(price) || isZeroDecimal(size)) return undefined;
-      let id = 0;
-      for (let i = idAt; i < idEnd; i++) {
-        const d = text.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) return undefined;
-        id = id * 10 + d;
-      }
-      if (idEnd === idAt || idEnd - idAt > 15) return undefined;
-      const ts = parseIsoToUs(text, tsAt, tsEnd);
-      if (ts === undefined) return undefined;
-      out.push({ exchange: 'kraken', symbol, id, price, size, side, ts, recvTs });
-      const next = text.charCodeAt(end + 1);
-      if (next === 44) pos = end + 2;
-      else if (next === 93 && end + 3 === text.length) return out;
+      let after = entryInOrder(text, pos, recvTs, out);
+      if (after < 0) after = entryByKeys(text, pos, recvTs, out);
+      if (after < 0) return undefined;
+      const next = text.charCodeAt(after);
+      if (next === 44) pos = after + 1;
+      else if (next === 93 && after + 2 === text.length) return out;
       else return undefined;
     }
   }
