@@ -713,7 +713,7 @@ async function main(): Promise<void> {
         for (const client of ['ours', 'ccxt'] as const) {
           const row = await measureE2e(exchange, client, rate, e2eDuration, e2eWarmup);
           process.stderr.write(
-            `  e2e   ${exchange.padEnd(8)} ${client.padEnd(5)} offered ${rate.toLocaleString()}/s  received ${row.received_rate.toLocaleString()}/s  catch-up ${row.catch_up_s} s  CPU ${row.client_cpu_pct}%${row.dropped_by_cache ? `  dropped by cache ${row.dropped_by_cache}` : ''}${row.error ? `  ERROR ${row.error}` : ''}\n`,
+            `  e2e   ${exchange.padEnd(8)} ${client.padEnd(5)} offered ${rate.toLocaleString()}/s  received ${row.received_rate.toLocaleString()}/s  catch-up ${row.catch_up_s < 0 ? 'none in 15 s' : `${row.catch_up_s} s`}  CPU ${row.client_cpu_pct}%${row.dropped_by_cache ? `  dropped by cache ${row.dropped_by_cache}` : ''}${row.error ? `  ERROR ${row.error}` : ''}\n`,
           );
           e2e.push(row);
         }
