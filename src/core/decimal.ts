@@ -11,6 +11,19 @@ export function isPlainDecimal(text: string): boolean {
   return PLAIN_RE.test(text);
 }
 
+/** End of a plain decimal (`\d+(\.\d+)?`, as isPlainDecimal) starting at `i`, or -1. */
+export function plainDecimalEnd(text: string, i: number): number {
+  const start = i;
+  let c = text.charCodeAt(i);
+  while (c >= 48 && c <= 57) c = text.charCodeAt(++i);
+  if (i === start) return -1;
+  if (c !== 46) return i;
+  const frac = ++i;
+  c = text.charCodeAt(i);
+  while (c >= 48 && c <= 57) c = text.charCodeAt(++i);
+  return i === frac ? -1 : i;
+}
+
 /**
  * Turns a JSON number lexeme into plain decimal text, keeping every digit as written.
  * Exponent forms (`5e-8`) are expanded. Returns undefined for anything else

@@ -129,6 +129,21 @@ describe('Coinbase match fast path', () => {
     expect(fast.types).toEqual(full.types);
   });
 
+  it('reads matches whose fields come in another order the same way', () => {
+    const parse = createCoinbaseParser(productsOf(lines));
+    const searched = new RecordingSink();
+    const full = new RecordingSink();
+    for (const l of lines) {
+      const { type, time, price, size, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      // `type` first keeps it on the fast path, which finds the other fields wherever they are.
+      parse(JSON.stringify({ type, time, ...rest, price, size }), 9, searched);
+      parse(JSON.stringify({ ...rest, price, size, time, type }), 9, full);
+    }
+    expect(searched.allTrades.length).toBe(lines.length);
+    expect(searched.allTrades).toEqual(full.allTrades);
+    expect(searched.malformedKinds).toEqual([]);
+  });
+
   it('leaves anything unusual to the full parser, which reports it', () => {
     const parse = createCoinbaseParser(['BTC-USD']);
     const sink = new RecordingSink();

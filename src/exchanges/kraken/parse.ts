@@ -1,6 +1,6 @@
 /** Kraken v2 frame parsing: native messages -> canonical trades and book messages. */
 
-import { isZeroDecimal, toPlainDecimal } from '../../core/decimal.js';
+import { isZeroDecimal, plainDecimalEnd, toPlainDecimal } from '../../core/decimal.js';
 import { tryParseSymbol } from '../../core/symbols.js';
 import { parseIsoToUs } from '../../core/time.js';
 import type { LevelText, Trade } from '../../core/types.js';
@@ -32,19 +32,6 @@ const K_QTY = ',"qty":';
 const K_ORD_TYPE = ',"ord_type":"';
 const K_TRADE_ID = ',"trade_id":';
 const K_TIMESTAMP = ',"timestamp":"';
-
-/** End of a plain decimal (`\d+(\.\d+)?`, as isPlainDecimal) starting at `i`, or -1. */
-function plainDecimalEnd(text: string, i: number): number {
-  const start = i;
-  let c = text.charCodeAt(i);
-  while (c >= 48 && c <= 57) c = text.charCodeAt(++i);
-  if (i === start) return -1;
-  if (c !== 46) return i;
-  const frac = ++i;
-  c = text.charCodeAt(i);
-  while (c >= 48 && c <= 57) c = text.charCodeAt(++i);
-  return i === frac ? -1 : i;
-}
 
 /** Index of `key` inside [from, to), or -1. */
 function keyAt(text: string, key: string, from: number, to: number): number {
