@@ -17,7 +17,7 @@ import { CrossMarketWatcher } from './cross-market.js';
 import { ExchangeFeed } from './exchange-feed.js';
 import { marketsFor } from './markets.js';
 import { Sequencer } from './sequencer.js';
-import { TradeWriter } from './trade-writer.js';
+import { MAX_IN_FLIGHT, TradeWriter } from './trade-writer.js';
 
 export interface CollectorOptions {
   config: Config;
@@ -39,8 +39,8 @@ export interface ExchangeHealth {
 }
 
 /**
- * Pause reading above this many waiting trades while the store answers (at least four
- * full batches). Behind is behind: past a few batches, trades are better waiting in the
+ * Pause reading above this many waiting trades while the store answers (at least
+ * MAX_IN_FLIGHT full batches, so a backlog can still fill the write pipeline). Behind is behind: past a few batches, trades are better waiting in the
  * socket than in the heap, where every young-generation collection copies them (at
  * 50,000 the collector spent more time in GC and sustained ~10 % less).
  */
@@ -170,7 +170,9 @@ export class Collector {
     const pending = this.writer.pending + this.heldCache;
     const storeUp = this.o.store.healthy;
     const max = this.o.config.MAX_PENDING;
-    const high = storeUp ? Math.min(max, Math.max(FLOW_HIGH_WATER, 4 * this.o.config.BUFFER_SIZE)) : max;
+    const high = storeUp
+      ? Math.min(max, Math.max(FLOW_HIGH_WATER, MAX_IN_FLIGHT * this.o.config.BUFFER_SIZE))
+      : max;
     if (!this.paused) {
       if (pending < high && !this.heapTight) return;
       this.paused = true;

@@ -87,11 +87,6 @@ export class MarketQueue {
   readonly duplicates;
   readonly latency;
 
-  /** Trades not yet acknowledged (in flight or waiting). */
-  get size(): number {
-    return this.pending.length - this.head;
-  }
-
   /** Trades not yet sent. */
   get unsent(): number {
     return this.pending.length - this.sent;

@@ -35,7 +35,7 @@ function writeHeader(buf: Buffer, p: number, opcode: number, len: number): numbe
 export type OutgoingMessage = string | Buffer;
 
 /** Bytes one message's frame can take at most (UTF-8 is at most 3 bytes per UTF-16 unit). */
-export function worstFrameSize(m: OutgoingMessage): number {
+function worstFrameSize(m: OutgoingMessage): number {
   return MAX_HEADER + (typeof m === 'string' ? 3 * m.length : m.length);
 }
 
@@ -44,7 +44,7 @@ export function worstFrameSize(m: OutgoingMessage): number {
  * returns the end. Text is written once, straight to its place: the header is sized for
  * all-ASCII text (the simulator's JSON) and moved only when the text had longer UTF-8.
  */
-export function encodeFrame(buf: Buffer, p: number, m: OutgoingMessage): number {
+function encodeFrame(buf: Buffer, p: number, m: OutgoingMessage): number {
   if (typeof m !== 'string') {
     const q = writeHeader(buf, p, BINARY, m.length);
     return q + m.copy(buf, q);
@@ -55,16 +55,6 @@ export function encodeFrame(buf: Buffer, p: number, m: OutgoingMessage): number 
   if (actual !== guess) buf.copyWithin(p + actual, p + guess, p + guess + written);
   writeHeader(buf, p, TEXT, written);
   return p + actual + written;
-}
-
-/** The frames of `messages`, in order, as one Buffer. */
-export function encodeFrames(messages: readonly OutgoingMessage[]): Buffer {
-  let room = 0;
-  for (const m of messages) room += worstFrameSize(m);
-  const buf = Buffer.allocUnsafe(room);
-  let p = 0;
-  for (const m of messages) p = encodeFrame(buf, p, m);
-  return buf.subarray(0, p);
 }
 
 const POOLED_BYTES = 256 * 1024;

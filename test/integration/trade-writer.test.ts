@@ -7,11 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_IN_FLIGHT, type MarketQueue, TradeWriter } from '../../src/collector/trade-writer.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { Exchange, Trade } from '../../src/core/types.js';
+import type { Trade } from '../../src/core/types.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
-import type { IngestResult, MinuteAggregate, Store } from '../../src/store/store.js';
+import type { IngestResult, Store } from '../../src/store/store.js';
 import { freshRedisUrl, redisClient } from '../helpers/redis.js';
 
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0) * 1000;
@@ -65,17 +65,10 @@ async function expectStoredOnce(store: Store, n: number): Promise<void> {
 class FlakyStore extends EmbeddedStore {
   calls = 0;
   readonly results: number[] = [];
-  override async ingestTrades(
-    exchange: Exchange,
-    symbol: string,
-    trades: readonly Trade[],
-    aggregates: readonly MinuteAggregate[],
-    expectedPrev?: number,
-    chainAfter?: number,
-  ): Promise<IngestResult> {
+  override async ingestTrades(...args: Parameters<Store['ingestTrades']>): Promise<IngestResult> {
     const call = ++this.calls;
     if (call % 7 === 0) throw new Error('injected: not written');
-    const r = await super.ingestTrades(exchange, symbol, trades, aggregates, expectedPrev, chainAfter);
+    const r = await super.ingestTrades(...args);
     this.results.push(r.written);
     if (call % 11 === 0) throw new Error('injected: written, reply lost');
     return r;

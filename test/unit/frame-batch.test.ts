@@ -1,15 +1,29 @@
 /** The simulator's batched frames are read back exactly by a real `ws` client. */
 
 import type { AddressInfo, Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { encodeFrames, FrameWriter, type OutgoingMessage } from '../../src/sim/frame-batch.js';
+import { FrameWriter, type OutgoingMessage } from '../../src/sim/frame-batch.js';
 
 function text(len: number, ch = 'x'): string {
   return ch.repeat(len);
 }
 
-describe('encodeFrames', () => {
+/** The bytes FrameWriter writes for `messages`. */
+function framesOf(messages: readonly OutgoingMessage[]): Buffer {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  new FrameWriter().write(sink, messages);
+  return Buffer.concat(chunks);
+}
+
+describe('FrameWriter', () => {
   it('delivers every length class (7-bit, 16-bit, 64-bit), binary and multi-byte text, in order', async () => {
     const messages: OutgoingMessage[] = [
       '',
@@ -30,8 +44,8 @@ describe('encodeFrames', () => {
       const socket = (ws as unknown as { _socket: Socket })._socket;
       // A batch may follow another on the same connection; the pooled writer splits
       // what does not fit one of its buffers.
-      socket.write(encodeFrames(messages.slice(0, 4)));
       const writer = new FrameWriter();
+      writer.write(socket, messages.slice(0, 4));
       writer.write(socket, messages.slice(4, 7));
       writer.write(socket, messages.slice(7));
     });
@@ -61,10 +75,10 @@ describe('encodeFrames', () => {
   });
 
   it('writes the minimal header for each length', () => {
-    expect([...encodeFrames(['ab']).subarray(0, 2)]).toEqual([0x81, 2]);
-    expect([...encodeFrames([Buffer.alloc(3)]).subarray(0, 2)]).toEqual([0x82, 3]);
-    expect([...encodeFrames([text(300)]).subarray(0, 4)]).toEqual([0x81, 126, 1, 44]);
-    expect([...encodeFrames([text(70_000)]).subarray(0, 10)]).toEqual([0x81, 127, 0, 0, 0, 0, 0, 1, 17, 112]);
-    expect(encodeFrames(['é']).length).toBe(2 + 2);
+    expect([...framesOf(['ab']).subarray(0, 2)]).toEqual([0x81, 2]);
+    expect([...framesOf([Buffer.alloc(3)]).subarray(0, 2)]).toEqual([0x82, 3]);
+    expect([...framesOf([text(300)]).subarray(0, 4)]).toEqual([0x81, 126, 1, 44]);
+    expect([...framesOf([text(70_000)]).subarray(0, 10)]).toEqual([0x81, 127, 0, 0, 0, 0, 0, 1, 17, 112]);
+    expect(framesOf(['é']).length).toBe(2 + 2);
   });
 });

@@ -53,6 +53,14 @@ export function createKrakenParser(symbols: readonly string[]) {
   for (const s of symbols) byNative.set(s.replace('-', '/'), s);
   const natives = [...byNative.entries()];
 
+  /** The collected market whose native symbol starts at `at` and is followed by `"`. */
+  function nativeAt(text: string, at: number): [native: string, canonical: string] | undefined {
+    for (const entry of natives) {
+      if (text.startsWith(entry[0], at) && text.charCodeAt(at + entry[0].length) === 34) return entry;
+    }
+    return undefined;
+  }
+
   /**
    * One trade entry with its keys in the order Kraken sends them (symbol, side, price,
    * qty, ord_type, trade_id, timestamp), read in a single pass: each key is checked where
@@ -62,15 +70,11 @@ export function createKrakenParser(symbols: readonly string[]) {
   function entryInOrder(text: string, p: number, recvTs: number, out: Trade[]): number {
     if (!text.startsWith(K_SYMBOL, p)) return -1;
     let i = p + K_SYMBOL.length;
-    let symbol: string | undefined;
-    for (const [native, canon] of natives) {
-      if (text.startsWith(native, i) && text.charCodeAt(i + native.length) === 34) {
-        symbol = canon;
-        i += native.length;
-        break;
-      }
-    }
-    if (!symbol || !text.startsWith(K_SIDE, i)) return -1;
+    const market = nativeAt(text, i);
+    if (!market) return -1;
+    const symbol = market[1];
+    i += market[0].length;
+    if (!text.startsWith(K_SIDE, i)) return -1;
     i += K_SIDE.length;
     let side: 'buy' | 'sell';
     if (text.startsWith('buy"', i)) {
@@ -115,12 +119,7 @@ export function createKrakenParser(symbols: readonly string[]) {
     const end = text.indexOf('}', pos);
     if (end < 0) return -1;
     const sym = keyAt(text, '"symbol":"', pos, end);
-    let symbol: string | undefined;
-    if (sym >= 0) {
-      for (const [native, canon] of natives) {
-        if (text.startsWith(native, sym) && text.charCodeAt(sym + native.length) === 34) symbol = canon;
-      }
-    }
+    const symbol = sym >= 0 ? nativeAt(text, sym)?.[1] : undefined;
     const sideAt = keyAt(text, '"side":"', pos, end);
     const side =
       sideAt < 0
