@@ -14,7 +14,10 @@ import {
   VARIABLES,
   type VariableName,
 } from './core/config.js';
+import { tuneHeap } from './core/v8-heap.js';
 import { VERSION } from './version.js';
+
+tuneHeap();
 
 function addConfigOptions(cmd: Command, names: readonly VariableName[] = VARIABLE_NAMES): Command {
   for (const name of names) {

@@ -51,7 +51,8 @@ interface Flight {
 }
 
 export class MarketQueue {
-  pending: Trade[] = [];
+  /** Acknowledged slots (before `head`) are cleared to undefined until the next compaction. */
+  pending: (Trade | undefined)[] = [];
   /** First trade not acknowledged. */
   head = 0;
   /** First trade not sent (head <= sent <= pending.length). */
@@ -190,7 +191,8 @@ export class TradeWriter {
 
   private send(q: MarketQueue): void {
     const end = Math.min(q.pending.length, q.sent + this.o.bufferSize);
-    const batch = q.pending.slice(q.sent, end);
+    // Slots from `sent` on are never cleared (only acknowledged ones before `head` are).
+    const batch = q.pending.slice(q.sent, end) as Trade[];
     q.sent = end;
     const prev = q.flights.at(-1);
     const flight: Flight = { batch, done: false, result: undefined, error: undefined };
@@ -272,10 +274,13 @@ export class TradeWriter {
     }
     this.acknowledge(q, batch, r.written, r.duplicates, nowUs());
     q.lastWrittenId = Math.max(q.lastWrittenId, r.lastTradeId);
-    q.head += batch.length;
+    const pending = q.pending;
+    const end = q.head + batch.length;
+    // Drop written trades now: referenced until the queue is compacted (up to 4096 later),
+    // they would outlive young-generation collections and be copied or promoted.
+    for (let i = q.head; i < end; i++) pending[i] = undefined;
+    q.head = end;
     this.pendingTotal -= batch.length;
-    // Drop written trades now: kept referenced, they would survive into the old
-    // generation and make major GCs (the latency tail) bigger.
     if (q.head === q.pending.length) {
       q.pending = [];
       q.head = 0;
