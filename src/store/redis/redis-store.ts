@@ -35,6 +35,12 @@ export interface RedisStoreOptions {
   readTimeoutMs?: number;
 }
 
+interface OpMetrics {
+  ok: { inc(): void };
+  error: { inc(): void };
+  latency: { observe(ms: number): void };
+}
+
 const BOOK_MAXLEN_DEFAULT = 100_000;
 const SIGNAL_MAXLEN = 10_000;
 
@@ -79,9 +85,26 @@ export class RedisStore implements Store {
     }
   }
 
+  private readonly opMetrics = new Map<string, OpMetrics>();
+
+  /** The operation's metric series, looked up once (prom-client hashes the labels on every call). */
+  private op(operation: string): OpMetrics {
+    let o = this.opMetrics.get(operation);
+    if (!o) {
+      const m = this.options.metrics;
+      o = {
+        ok: m.redisOps.labels(operation, 'ok'),
+        error: m.redisOps.labels(operation, 'error'),
+        latency: m.redisLatency.labels(operation),
+      };
+      this.opMetrics.set(operation, o);
+    }
+    return o;
+  }
+
   /** Runs one store operation with metrics; reads get a timeout so callers can answer 503. */
   private async timed<T>(operation: string, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
-    const m = this.options.metrics;
+    const m = this.op(operation);
     const start = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -98,11 +121,11 @@ export class RedisStore implements Store {
                 );
               }),
             ]);
-      m.redisOps.labels(operation, 'ok').inc();
-      m.redisLatency.labels(operation).observe(performance.now() - start);
+      m.ok.inc();
+      m.latency.observe(performance.now() - start);
       return result;
     } catch (e) {
-      m.redisOps.labels(operation, 'error').inc();
+      m.error.inc();
       if (e instanceof StoreUnavailableError) throw e;
       throw new StoreUnavailableError(`redis ${operation} failed: ${(e as Error).message}`);
     } finally {
