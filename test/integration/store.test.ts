@@ -215,6 +215,33 @@ describe('redis layout', () => {
     expect(Object.keys(candle)).toEqual(['o', 'h', 'l', 'c', 'v', 'n']);
     await c.close();
   });
+
+  it('counts every operation by kind and outcome, with its latency', async () => {
+    const url = await freshRedisUrl(2);
+    const metrics = createMetrics();
+    const store = new RedisStore({ url, streamMaxlen: 1000, log: silentLogger, metrics });
+    await store.connect();
+    for (let i = 0; i < 3; i++) {
+      const trades = makeTrades(1 + i * 2, 2, T0 + i * 1000, 100);
+      await store.ingestTrades('coinbase', 'BTC-USD', trades, aggregateByMinute(trades));
+    }
+    expect((await store.marketStats('coinbase', 'BTC-USD'))?.count).toBe(6);
+    await store.close();
+    // A write to a closed store fails: counted as an error, not as a success.
+    const late = makeTrades(7, 1, T0 + 5000, 100);
+    await expect(store.ingestTrades('coinbase', 'BTC-USD', late, aggregateByMinute(late))).rejects.toThrow();
+    const ops = await metrics.redisOps.get();
+    const value = (operation: string, status: string) =>
+      ops.values.find((v) => v.labels.operation === operation && v.labels.status === status)?.value ?? 0;
+    expect(value('ingest', 'ok')).toBe(3);
+    expect(value('stats', 'ok')).toBe(1);
+    expect(value('ingest', 'error')).toBe(1);
+    const latency = await metrics.redisLatency.get();
+    const count = latency.values.find(
+      (v) => v.metricName === 'redis_operation_latency_ms_count' && v.labels.operation === 'ingest',
+    );
+    expect(count?.value).toBe(3);
+  });
 });
 
 describe('signals on both stores', () => {
