@@ -15,13 +15,14 @@ import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import {
   commandLine,
+  failed,
   freePort,
   machineInfo,
   nowIso,
   numberFlag,
-  parseFlags,
   ROOT,
   round,
+  scriptFlags,
   writeResult,
 } from './common.js';
 import { cpuSeconds, rssMb } from './proc-stats.js';
@@ -85,7 +86,12 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ['quick']);
+  const flags = scriptFlags({
+    usage:
+      'npm run bench:api [-- --rate 10000 --duration 10 --warmup 2 --connections 20 --pipelining 1 --quick]',
+    values: ['rate', 'duration', 'warmup', 'connections', 'pipelining'],
+    booleans: ['quick'],
+  });
   const quick = flags.get('quick') === 'true';
   const rate = numberFlag(flags, 'rate', 10_000);
   const durationS = numberFlag(flags, 'duration', quick ? 3 : 10);
@@ -200,8 +206,5 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`bench:api: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
+  main().catch(failed('bench:api'));
 }

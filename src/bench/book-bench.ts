@@ -13,7 +13,16 @@
 import { OrderBook } from '../book/order-book.js';
 import type { LevelText } from '../core/types.js';
 import { uniform } from '../sim/prng.js';
-import { commandLine, machineInfo, median, nowIso, numberFlag, parseFlags, writeResult } from './common.js';
+import {
+  commandLine,
+  failed,
+  machineInfo,
+  median,
+  nowIso,
+  numberFlag,
+  scriptFlags,
+  writeResult,
+} from './common.js';
 import { writeReport } from './report.js';
 
 const prng = uniform;
@@ -153,7 +162,11 @@ function pass(w: Workload, step: Step): number {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ['quick']);
+  const flags = scriptFlags({
+    usage: 'npm run bench:book [-- --levels 1000 --updates 500000 --passes 5 --top-every 10 --quick]',
+    values: ['levels', 'updates', 'passes', 'top-every'],
+    booleans: ['quick'],
+  });
   const quick = flags.get('quick') === 'true';
   const levels = numberFlag(flags, 'levels', 1000);
   const n = numberFlag(flags, 'updates', quick ? 100_000 : 500_000);
@@ -243,8 +256,5 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`bench:book: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
+  main().catch(failed('bench:book'));
 }

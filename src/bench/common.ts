@@ -119,20 +119,60 @@ export function nowIso(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
-/** Parses `--name value` / `--flag` arguments into strings and booleans. */
-export function parseFlags(argv: readonly string[], booleans: readonly string[] = []): Map<string, string> {
+/** A benchmark script's flags: those taking a value, the switches, and its usage text. */
+export interface FlagSpec {
+  usage: string;
+  values?: readonly string[];
+  booleans?: readonly string[];
+}
+
+/** A command-line mistake: reported as one line and the usage, exit status 2. */
+export class FlagError extends Error {}
+
+/** A script's last word on failure: a flag mistake in one line (exit 2), anything else with its stack (exit 1). */
+export function failed(script: string): (e: unknown) => never {
+  return (e: unknown) => {
+    if (e instanceof FlagError) {
+      process.stderr.write(`${script}: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${script}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  };
+}
+
+/** parseFlags on the script's own arguments (mistakes reach `failed` as FlagErrors). */
+export function scriptFlags(spec: FlagSpec): Map<string, string> {
+  return parseFlags(process.argv.slice(2), spec);
+}
+
+/**
+ * Parses `--name value`, `--name=value` and `--switch` arguments into strings ('true' for
+ * switches). `--help` prints the usage and exits; an unknown flag is an error (a mistyped
+ * `--rate` must not silently run the default).
+ */
+export function parseFlags(argv: readonly string[], spec: FlagSpec): Map<string, string> {
+  const values = spec.values ?? [];
+  const booleans = spec.booleans ?? [];
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(`${spec.usage.trim()}\n`);
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) throw new FlagError(`unexpected argument ${a}\n${spec.usage.trim()}`);
     const eq = a.indexOf('=');
-    if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
-    else if (booleans.includes(a.slice(2))) out.set(a.slice(2), 'true');
-    else {
-      const v = argv[i + 1];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      out.set(a.slice(2), v);
-      i++;
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (booleans.includes(name)) {
+      if (eq > 0) throw new FlagError(`--${name} takes no value`);
+      out.set(name, 'true');
+    } else if (values.includes(name)) {
+      const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new FlagError(`--${name} needs a value`);
+      out.set(name, v);
+    } else {
+      throw new FlagError(`unknown flag --${name}\n${spec.usage.trim()}`);
     }
   }
   return out;
@@ -150,7 +190,7 @@ export function numberFlag(flags: Map<string, string>, name: string, def: number
   const v = flags.get(name);
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number >= 0, not ${v}`);
+  if (!Number.isFinite(n) || n < 0) throw new FlagError(`--${name} must be a number >= 0, not ${v}`);
   return n;
 }
 

@@ -22,12 +22,13 @@ import WebSocket from 'ws';
 import { enableFastDeflate, MessageDeflater } from '../core/ws-deflate.js';
 import {
   commandLine,
+  failed,
   machineInfo,
   median,
   nowIso,
   numberFlag,
-  parseFlags,
   round,
+  scriptFlags,
   writeResult,
 } from './common.js';
 import { writeReport } from './report.js';
@@ -152,7 +153,10 @@ function receive(port: number, mode: Mode, n: number, expectBytes: number): Prom
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = scriptFlags({
+    usage: 'npm run bench:deflate [-- --messages 200000 --passes 3]',
+    values: ['messages', 'passes'],
+  });
   const n = numberFlag(flags, 'messages', 200_000);
   const passes = numberFlag(flags, 'passes', 3);
   const texts = messages(n);
@@ -217,10 +221,7 @@ async function main(): Promise<void> {
 }
 
 if (isMainThread) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`bench:deflate: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  });
+  main().catch(failed('bench:deflate'));
 } else {
   const d = workerData as { plain: Uint8Array; compressed: Uint8Array };
   serve({ plain: Buffer.from(d.plain), compressed: Buffer.from(d.compressed) });

@@ -28,15 +28,16 @@ import { createKrakenParser } from '../exchanges/kraken/parse.js';
 import { uniform } from '../sim/prng.js';
 import {
   commandLine,
+  failed,
   freePort,
   machineInfo,
   median,
   nowIso,
   numberFlag,
   OUT_DIR,
-  parseFlags,
   ROOT,
   round,
+  scriptFlags,
   writeResult,
 } from './common.js';
 import { writeReport } from './report.js';
@@ -664,7 +665,14 @@ function pkgVersion(name: string): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ['no-e2e', 'quick']);
+  const flags = scriptFlags({
+    usage: [
+      'npm run bench:peers [-- --messages 20000 --rounds 5 --round-ms 1000 --e2e-rates 10000,100000',
+      '                       --e2e-duration 10 --e2e-warmup 2 --fixtures ../shared/fixtures --no-e2e --quick]',
+    ].join('\n'),
+    values: ['messages', 'rounds', 'round-ms', 'e2e-duration', 'e2e-warmup', 'e2e-rates', 'fixtures'],
+    booleans: ['no-e2e', 'quick'],
+  });
   const quick = flags.get('quick') === 'true';
   const n = numberFlag(flags, 'messages', 20_000);
   const rounds = numberFlag(flags, 'rounds', quick ? 2 : 5);
@@ -728,8 +736,5 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`bench:peers: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
+  main().catch(failed('bench:peers'));
 }

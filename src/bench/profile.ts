@@ -16,14 +16,15 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   commandLine,
+  failed,
   machineInfo,
   nowIso,
   numberFlag,
   OUT_DIR,
-  parseFlags,
   ROOT,
   rateList,
   round,
+  scriptFlags,
   writeResult,
 } from './common.js';
 import { writeReport } from './report.js';
@@ -269,7 +270,10 @@ async function profileOne(rate: number, durationS: number, warmupS: number, mark
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = scriptFlags({
+    usage: 'npm run bench:profile [-- --rates 10000,100000 --duration 20 --warmup 3 --markets 2]',
+    values: ['rates', 'rate', 'duration', 'warmup', 'markets'],
+  });
   const rates = rateList(flags.get('rates') ?? flags.get('rate') ?? '10000,100000');
   const durationS = numberFlag(flags, 'duration', 20);
   const warmupS = numberFlag(flags, 'warmup', 3);
@@ -278,8 +282,5 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`bench:profile: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
+  main().catch(failed('bench:profile'));
 }

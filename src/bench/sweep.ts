@@ -13,11 +13,12 @@
 import {
   calibrate,
   commandLine,
+  failed,
   machineInfo,
   nowIso,
   numberFlag,
-  parseFlags,
   rateList,
+  scriptFlags,
   writeResult,
 } from './common.js';
 import { writeReport } from './report.js';
@@ -27,7 +28,26 @@ import { pointsOf, type SweepFile, type SweepRun, summarise } from './sweep-summ
 export type { SweepFile, SweepPoint, SweepRun } from './sweep-summary.js';
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ['quick']);
+  const flags = scriptFlags({
+    usage: [
+      'npm run bench:sweep [-- --rates 1000,10000,50000,100000,150000,200000 --runs 3 --duration 20',
+      '                       --warmup 3 --markets 2 --sustain-rate 100000 --sustain-duration 60',
+      '                       --sustain-runs 1 --compressed-rates 10000,50000,100000 --note "text" --quick]',
+    ].join('\n'),
+    values: [
+      'rates',
+      'runs',
+      'duration',
+      'warmup',
+      'markets',
+      'sustain-rate',
+      'sustain-duration',
+      'sustain-runs',
+      'compressed-rates',
+      'note',
+    ],
+    booleans: ['quick'],
+  });
   const quick = flags.get('quick') === 'true';
   const rates = rateList(flags.get('rates') ?? '1000,10000,50000,100000,150000,200000');
   const runsPer = numberFlag(flags, 'runs', quick ? 1 : 3);
@@ -114,8 +134,5 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`bench:sweep: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
+  main().catch(failed('bench:sweep'));
 }

@@ -1,8 +1,11 @@
 /** The benchmark tooling's pure parts: knee detection, chart, medians, latency recorder window and clock correction. */
 
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ChartPoint, findKnee, renderChart } from '../../src/bench/chart.js';
-import { median } from '../../src/bench/common.js';
+import { median, parseFlags } from '../../src/bench/common.js';
 import { LatencyRecorder } from '../../src/bench/latency-recorder.js';
 import { component } from '../../src/bench/profile.js';
 import { type SweepRun, summarise } from '../../src/bench/sweep-summary.js';
@@ -77,6 +80,40 @@ describe('sweep medians', () => {
     expect(p?.failed_runs).toBe(1);
     expect(p?.sent_total).toBe(300);
     expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+});
+
+describe('parseFlags', () => {
+  const spec = {
+    usage: 'npm run bench:x [-- --rate 1 --quick]',
+    values: ['rate', 'note'],
+    booleans: ['quick'],
+  };
+
+  it('reads values, = values and switches', () => {
+    const f = parseFlags(['--rate', '5000', '--note=a b', '--quick'], spec);
+    expect([...f]).toEqual([
+      ['rate', '5000'],
+      ['note', 'a b'],
+      ['quick', 'true'],
+    ]);
+  });
+
+  it('refuses unknown flags, missing values, values on switches and bare words, with the usage', () => {
+    expect(() => parseFlags(['--rates', '5000'], spec)).toThrow(/unknown flag --rates\nnpm run bench:x/);
+    expect(() => parseFlags(['--rate'], spec)).toThrow('--rate needs a value');
+    expect(() => parseFlags(['--quick=yes'], spec)).toThrow('--quick takes no value');
+    expect(() => parseFlags(['5000'], spec)).toThrow(/unexpected argument 5000/);
+  });
+
+  it('prints the usage for --help and exits 0, and exits 2 on a mistyped flag (built scripts)', () => {
+    const script = resolve(fileURLToPath(import.meta.url), '../../../dist/bench/sweep.js');
+    const help = spawnSync(process.execPath, [script, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^npm run bench:sweep \[-- --rates /);
+    const typo = spawnSync(process.execPath, [script, '--rate', '1000'], { encoding: 'utf8' });
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/^bench:sweep: unknown flag --rate\n/);
   });
 });
 
