@@ -1,7 +1,11 @@
 /**
  * The latest trades of a market, the API's hottest read. Decoding a 100-entry stream read
  * costs far more than checking whether anything changed, so the last answer per market is
- * kept and served again while the market's stats (last trade id, count) are unchanged. The
+ * kept and served again while the market's stats (last trade id, count) are unchanged.
+ * When they moved, only the entries after the newest one kept are read and appended (a
+ * few per millisecond under load, instead of the whole tail again); a full read happens
+ * when the cache is empty, older than MAX_AGE_MS, shallower than asked, or when the
+ * stats went backwards (the store lost data) or more than the whole tail is new. The
  * stats are read after the request arrived, so an answer never misses a trade the store
  * had acknowledged before that; concurrent misses share one fetch when it started after
  * they arrived.
@@ -39,7 +43,20 @@ export function toTradeOut(trades: readonly StoredTrade[]): TradeOut[] {
 export class TradeList {
   private joined: { limit: number; text: string } | undefined;
 
-  constructor(readonly parts: readonly string[]) {}
+  /** `lastStreamId`: the stream entry of the newest trade ('' = none). */
+  constructor(
+    readonly parts: readonly string[],
+    readonly lastStreamId = '',
+  ) {}
+
+  /** This list with `newer` (serialised, oldest first) appended, keeping the latest `depth`. */
+  append(newer: readonly string[], lastStreamId: string, depth: number): TradeList {
+    if (newer.length === 0) return this;
+    const keep = Math.max(0, Math.min(this.parts.length, depth - newer.length));
+    const parts = this.parts.slice(this.parts.length - keep);
+    for (const p of newer) parts.push(p);
+    return new TradeList(parts, lastStreamId);
+  }
 
   /** The latest `limit` trades as a JSON array text. */
   tail(limit: number): { json: string; count: number } {
@@ -87,31 +104,39 @@ export class LatestTrades {
     limit: number,
     serialize: TradeSerializer,
   ): Promise<{ json: string; count: number }> {
-    const read = () =>
+    const serialized = (trades: readonly StoredTrade[]) => toTradeOut(trades).map(serialize);
+    const read = (depth: number) =>
       this.reader
-        .latestTrades(exchange, symbol, limit)
-        .then((trades) => new TradeList(toTradeOut(trades).map(serialize)));
-    if (limit > CACHE_MAX_LIMIT) return (await read()).tail(limit);
+        .latestTrades(exchange, symbol, depth)
+        .then((trades) => new TradeList(serialized(trades), trades.at(-1)?.streamId ?? ''));
+    if (limit > CACHE_MAX_LIMIT) return (await read(limit)).tail(limit);
     const arrived = ++this.clock;
     const stats = await this.reader.marketStats(exchange, symbol);
     // Stats are written with the trades, atomically: none means no trade yet.
     if (!stats || stats.count === 0) return EMPTY.tail(limit);
     const key = `${exchange}:${symbol}`;
     const e = this.entries.get(key);
-    if (
-      e !== undefined &&
-      e.lastTradeId === stats.lastTradeId &&
-      e.count === stats.count &&
-      e.depth >= limit &&
-      Date.now() - e.at < MAX_AGE_MS
-    ) {
+    const fresh = e !== undefined && e.depth >= limit && Date.now() - e.at < MAX_AGE_MS;
+    if (fresh && e.lastTradeId === stats.lastTradeId && e.count === stats.count) {
       return e.list.tail(limit);
     }
     const running = this.fetches.get(key);
     if (running !== undefined && running.started > arrived && running.depth >= limit) {
       return (await running.promise).tail(limit);
     }
-    const fetch: Fetch = { started: ++this.clock, depth: limit, promise: read() };
+    // Only newer trades to add: read what follows the newest one kept.
+    const incremental =
+      fresh && e.list.lastStreamId !== '' && stats.count > e.count && stats.lastTradeId > e.lastTradeId;
+    const depth = incremental ? e.depth : limit;
+    const promise = incremental
+      ? this.reader.tradesAfter(exchange, symbol, e.list.lastStreamId, depth).then((newer) =>
+          // A whole tail of new trades may be followed by more: read the tail instead.
+          newer.length >= depth
+            ? read(depth)
+            : e.list.append(serialized(newer), newer.at(-1)?.streamId ?? e.list.lastStreamId, depth),
+        )
+      : read(depth);
+    const fetch: Fetch = { started: ++this.clock, depth, promise };
     this.fetches.set(key, fetch);
     try {
       const list = await fetch.promise;
@@ -120,9 +145,11 @@ export class LatestTrades {
       this.entries.set(key, {
         lastTradeId: stats.lastTradeId,
         count: stats.count,
-        depth: limit,
+        depth,
         list,
-        at: Date.now(),
+        // A refresh extends the full read's age: MAX_AGE_MS bounds how long appended
+        // answers go without a full re-read.
+        at: incremental ? e.at : Date.now(),
       });
       return list.tail(limit);
     } finally {

@@ -52,6 +52,15 @@ export class StoreReader {
     return guard(() => this.store.latestTrades(exchange, symbol, limit));
   }
 
+  tradesAfter(
+    exchange: Exchange,
+    symbol: string,
+    afterStreamId: string,
+    limit: number,
+  ): Promise<StoredTrade[]> {
+    return guard(() => this.store.tradesAfter(exchange, symbol, afterStreamId, limit));
+  }
+
   async tradesInRange(
     exchange: Exchange,
     symbol: string,

@@ -133,6 +133,13 @@ export interface Store {
   // ---- reader side ----
   /** The latest `limit` trades, oldest first. */
   latestTrades(exchange: Exchange, symbol: string, limit: number): Promise<StoredTrade[]>;
+  /** Trades stored after the stream entry `afterStreamId`, oldest first, at most `limit`. */
+  tradesAfter(
+    exchange: Exchange,
+    symbol: string,
+    afterStreamId: string,
+    limit: number,
+  ): Promise<StoredTrade[]>;
   /** Trades with event time in [startUs, endUs], oldest first, at most `limit`. */
   tradesInRange(
     exchange: Exchange,

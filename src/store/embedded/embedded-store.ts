@@ -191,6 +191,16 @@ export class EmbeddedStore implements Store {
     return ring.slice(Math.max(0, ring.length - limit), ring.length);
   }
 
+  async tradesAfter(
+    exchange: Exchange,
+    symbol: string,
+    afterStreamId: string,
+    limit: number,
+  ): Promise<StoredTrade[]> {
+    const ring = this.market(exchange, symbol)?.trades;
+    return ring ? after(ring, afterStreamId, limit) : [];
+  }
+
   async tradesInRange(
     exchange: Exchange,
     symbol: string,

@@ -270,6 +270,24 @@ export class RedisStore implements Store {
     return out;
   }
 
+  async tradesAfter(
+    exchange: Exchange,
+    symbol: string,
+    afterStreamId: string,
+    limit: number,
+  ): Promise<StoredTrade[]> {
+    const k = keys.trades(exchange, symbol);
+    const raw = await this.read('read_after', () =>
+      this.link.send<RawEntry[]>(k, ['XRANGE', k, `(${afterStreamId}`, '+', 'COUNT', String(limit)], true),
+    );
+    const out: StoredTrade[] = [];
+    for (const e of raw) {
+      const t = decodeTrade(e);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
   async tradesInRange(
     exchange: Exchange,
     symbol: string,
