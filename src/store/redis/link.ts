@@ -23,8 +23,12 @@
 
 import { createClient, createCluster } from 'redis';
 import type { Logger } from '../../core/logger.js';
+import { restoreFastStringPrototype } from '../../core/v8-heap.js';
 import type { LuaScript } from './scripts.js';
 import { keySlot, SLOT_COUNT } from './slot.js';
+
+// Loading node-redis left String.prototype slow for every string method call (see there).
+restoreFastStringPrototype();
 
 type Reply = unknown;
 
