@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { type ChartPoint, findKnee, renderChart } from '../../src/bench/chart.js';
 import { median, parseFlags } from '../../src/bench/common.js';
@@ -137,6 +138,38 @@ describe('LatencyRecorder', () => {
     expect(rep.latency_ms.max).toBeCloseTo(2, 2);
     expect(rep.by_exchange.coinbase?.count).toBe(2);
     expect(rep.first_ack_us).toBe(1_002_000);
+  });
+
+  it('reports the percentiles an HDR histogram of the same values gives, below and above its flat range', () => {
+    const r = new LatencyRecorder(0);
+    const reference = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 3_600_000_000,
+      numberOfSignificantValueDigits: 3,
+    });
+    const ack = 10_000_000_000;
+    const latencies: number[] = [];
+    for (let i = 0; i < 5000; i++) latencies.push(((i * 7919) % 20_000) + 1); // 1 µs .. 20 ms
+    for (let i = 0; i < 60; i++) latencies.push(65_000 + i * 1000); // across the 65 ms boundary
+    latencies.push(2_500_000, 0); // 2.5 s, and a zero (counted as 1 µs)
+    r.record(
+      latencies.map((l) => trade(ack - l)),
+      ack,
+    );
+    for (const l of latencies) reference.recordValue(Math.max(1, l));
+    const rep = r.report();
+    expect(rep.count).toBe(latencies.length);
+    for (const [p, got] of [
+      [50, rep.latency_ms.p50],
+      [90, rep.latency_ms.p90],
+      [99, rep.latency_ms.p99],
+      [99.9, rep.latency_ms.p999],
+    ] as const) {
+      expect(got, `p${p}`).toBe(reference.getValueAtPercentile(p) / 1000);
+    }
+    expect(rep.latency_ms.max).toBe(reference.maxValue / 1000);
+    const decoded = hdr.decodeFromCompressedBase64(rep.hdr_base64);
+    expect(decoded.totalCount).toBe(latencies.length);
   });
 });
 
