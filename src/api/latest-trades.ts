@@ -147,8 +147,8 @@ export class LatestTrades {
         count: stats.count,
         depth,
         list,
-        // A refresh extends the full read's age: MAX_AGE_MS bounds how long appended
-        // answers go without a full re-read.
+        // An appended list keeps the age of the full read it started from: MAX_AGE_MS
+        // bounds how long answers go without a full re-read.
         at: incremental ? e.at : Date.now(),
       });
       return list.tail(limit);
