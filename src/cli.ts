@@ -14,7 +14,7 @@ import {
   VARIABLES,
   type VariableName,
 } from './core/config.js';
-import { tuneHeap } from './core/v8-heap.js';
+import { tuneHeap } from './core/v8-tuning.js';
 import { VERSION } from './version.js';
 
 tuneHeap();

@@ -23,7 +23,7 @@
 
 import { createClient, createCluster } from 'redis';
 import type { Logger } from '../../core/logger.js';
-import { restoreFastStringPrototype } from '../../core/v8-heap.js';
+import { restoreFastStringPrototype } from '../../core/v8-tuning.js';
 import type { LuaScript } from './scripts.js';
 import { keySlot, SLOT_COUNT } from './slot.js';
 

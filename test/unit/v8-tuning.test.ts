@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tuneHeap } from '../../src/core/v8-heap.js';
+import { tuneHeap } from '../../src/core/v8-tuning.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
