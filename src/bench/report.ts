@@ -458,7 +458,7 @@ function profileSection(p: ProfileFile): string {
       ? `Latency split at the frame receive time: trade made -> received p50 ${fmtMs(r.latency_split_ms.to_receive.p50)} / p99 ${fmtMs(r.latency_split_ms.to_receive.p99)}; received -> Redis ack p50 ${fmtMs(r.latency_split_ms.in_collector.p50)} / p99 ${fmtMs(r.latency_split_ms.in_collector.p99)}.`
       : '',
     '',
-    "By component (self time, % of busy time). The native row is what V8's sampler could not attribute to JavaScript: at low rates mostly the kernel side of waking up and of socket writes, attributed to `writev` (`perf` puts the kernel's writev near 11 % of the collector's samples at 10,000 trades/s, and 29-31 % of them in the kernel in all).",
+    "By component (self time, % of busy time). The native row is native code called from JavaScript plus what V8's sampler could not attribute to it: at low rates mostly the kernel side of waking up and of socket writes, attributed to `writev` (`perf` puts the kernel's writev near 11 % of the collector's samples at 10,000 trades/s, and 29-31 % of them in the kernel in all).",
     '',
     table(
       ['component', 'ms', '% of busy'],
