@@ -45,9 +45,8 @@ export type RefillFn = (storedLastId: number, beforeId: number) => Promise<Trade
 /** One batch sent to the store; its outcome is handled once every earlier one's was. */
 interface Flight {
   batch: Trade[];
-  done: boolean;
-  result: IngestResult | undefined;
-  error: unknown;
+  /** Set when the store answered (undefined while in flight). */
+  outcome: { result: IngestResult } | { error: unknown } | undefined;
 }
 
 export class MarketQueue {
@@ -195,7 +194,7 @@ export class TradeWriter {
     const batch = q.pending.slice(q.sent, end) as Trade[];
     q.sent = end;
     const prev = q.flights.at(-1);
-    const flight: Flight = { batch, done: false, result: undefined, error: undefined };
+    const flight: Flight = { batch, outcome: undefined };
     q.flights.push(flight);
     this.o.store
       .ingestTrades(
@@ -207,14 +206,12 @@ export class TradeWriter {
         prev ? prev.batch[prev.batch.length - 1]!.id : undefined,
       )
       .then(
-        (r) => {
-          flight.result = r;
-          flight.done = true;
+        (result) => {
+          flight.outcome = { result };
           this.settle(q);
         },
-        (err: unknown) => {
-          flight.error = err ?? new Error('write failed');
-          flight.done = true;
+        (error: unknown) => {
+          flight.outcome = { error };
           this.settle(q);
         },
       );
@@ -223,14 +220,15 @@ export class TradeWriter {
   /** Handles finished batches in send order. */
   private settle(q: MarketQueue): void {
     let acked = false;
-    while (q.flights.length > 0 && q.flights[0]!.done) {
+    while (q.flights.length > 0 && q.flights[0]!.outcome) {
       const f = q.flights.shift()!;
-      const r = f.result;
-      if (!r) {
+      const outcome = f.outcome!;
+      if ('error' in outcome) {
         q.broken = true;
-        q.brokenBy ??= { error: f.error };
+        q.brokenBy ??= { error: outcome.error ?? new Error('write failed') };
         continue;
       }
+      const r = outcome.result;
       // After a break everything from `head` is sent again, this batch included.
       if (q.broken) continue;
       if (r.written === -2) {
