@@ -41,6 +41,16 @@ interface OpMetrics {
   latency: { observe(ms: number): void };
 }
 
+/** Stream entries as trades, in the order read; entries that do not decode are left out. */
+function decodeTrades(raw: readonly RawEntry[]): StoredTrade[] {
+  const out: StoredTrade[] = [];
+  for (const e of raw) {
+    const t = decodeTrade(e);
+    if (t) out.push(t);
+  }
+  return out;
+}
+
 const BOOK_MAXLEN_DEFAULT = 100_000;
 const SIGNAL_MAXLEN = 10_000;
 
@@ -280,12 +290,7 @@ export class RedisStore implements Store {
     const raw = await this.read('read_after', () =>
       this.link.send<RawEntry[]>(k, ['XRANGE', k, `(${afterStreamId}`, '+', 'COUNT', String(limit)], true),
     );
-    const out: StoredTrade[] = [];
-    for (const e of raw) {
-      const t = decodeTrade(e);
-      if (t) out.push(t);
-    }
-    return out;
+    return decodeTrades(raw);
   }
 
   async tradesInRange(
@@ -304,7 +309,7 @@ export class RedisStore implements Store {
         true,
       ),
     );
-    return raw.map(decodeTrade).filter((t): t is StoredTrade => t !== undefined);
+    return decodeTrades(raw);
   }
 
   async oldestTradeTs(exchange: Exchange, symbol: string): Promise<number | undefined> {
