@@ -40,9 +40,10 @@ export interface ExchangeHealth {
 
 /**
  * Pause reading above this many waiting trades while the store answers (at least
- * MAX_IN_FLIGHT full batches, so a backlog can still fill the write pipeline). Behind is behind: past a few batches, trades are better waiting in the
- * socket than in the heap, where every young-generation collection copies them (at
- * 50,000 the collector spent more time in GC and sustained ~10 % less).
+ * MAX_IN_FLIGHT full batches, so a backlog can still fill the write pipeline). Past a few
+ * batches, trades are better waiting in the socket than in the heap, where every
+ * young-generation collection copies them (at 50,000 the collector spent more time in GC
+ * and sustained ~10 % less).
  */
 const FLOW_HIGH_WATER = 16_000;
 /** Heap use (share of the V8 limit) that pauses reading, and the one that resumes it. */
