@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Archiver } from '../../src/archive/archiver.js';
 import { HistoryReader } from '../../src/archive/history.js';
 import { MIGRATIONS, migrate } from '../../src/archive/migrations.js';
+import { createPool } from '../../src/archive/pg.js';
 import { writeBatch } from '../../src/archive/writer.js';
 import { createLogger, silentLogger } from '../../src/core/logger.js';
 import { marketKey, type Trade } from '../../src/core/types.js';
@@ -160,7 +161,7 @@ describe('archiver', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 6 });
+    pool = createPool(db.url, { max: 6 });
     redisUrl = await freshRedisUrl(11);
     store = new RedisStore({
       url: redisUrl,
@@ -357,7 +358,7 @@ describe('archiver', () => {
   it('keeps retrying while PostgreSQL is missing, then archives everything (own group, own database)', async () => {
     const name = `${db.name}_late`;
     const url = `${db.url}_late`;
-    const latePool = new pg.Pool({ connectionString: url, max: 2 });
+    const latePool = createPool(url, { max: 2 });
     latePool.on('error', () => undefined);
     const link = new RedisLink({ url: redisUrl, log: silentLogger, name: 'late' });
     await link.connect();

@@ -7,9 +7,10 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryReader } from '../../src/archive/history.js';
+import { createPool } from '../../src/archive/pg.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { marketKey, type Trade } from '../../src/core/types.js';
 import { createMetrics } from '../../src/metrics/registry.js';
@@ -168,7 +169,7 @@ describe('archive process crash safety', () => {
       throw new Error('dist/ is missing the archiver: run `npm run build` first');
     }
     db = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    pool = createPool(db.url, { max: 2 });
     redisUrl = await freshRedisUrl(12);
     store = new RedisStore({
       url: redisUrl,

@@ -9,9 +9,9 @@
  * few batch sizes. Each run uses its own private PostgreSQL database, dropped at the end.
  */
 
-import pg from 'pg';
 import { Archiver } from '../../src/archive/archiver.js';
 import { migrate } from '../../src/archive/migrations.js';
+import { createPool } from '../../src/archive/pg.js';
 import { type ArchiveRow, writeBatch } from '../../src/archive/writer.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { Trade } from '../../src/core/types.js';
@@ -56,7 +56,7 @@ async function main() {
   // (a) PostgreSQL only.
   for (const size of [1000, 5000]) {
     const db = await createTestDatabase();
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const pool = createPool(db.url, { max: 2 });
     await migrate(pool, silentLogger);
     const rows: ArchiveRow[] = all.map((x, i) => ({ ...x, streamId: `1-${i}` }));
     t = performance.now();
@@ -72,7 +72,7 @@ async function main() {
   // (b) The archiver end to end, from a fresh consumer group each time.
   for (const batchSize of [250, 1000, 2500]) {
     const db = await createTestDatabase();
-    const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    const pool = createPool(db.url, { max: 4 });
     await migrate(pool, silentLogger);
     const link = new RedisLink({ url: redisUrl, log: silentLogger, name: 'bench' });
     await link.connect();
