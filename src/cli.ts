@@ -95,6 +95,10 @@ addConfigOptions(
     .option('--duration <s>', 'seconds of load', '10')
     .option('--markets <n>', 'number of markets the rate is spread over', '2')
     .option('--compressed', 'simulator and collector negotiate permessage-deflate (every message compressed)')
+    .option(
+      '--realtime',
+      'run the collector, a private Redis and the simulator under SCHED_FIFO (chrt; needs CAP_SYS_NICE)',
+    )
     .option('--json <file>', 'also write the report as JSON'),
 ).action(async (opts: Record<string, unknown>) => {
   const { benchCommand } = await import('./commands/bench.js');

@@ -13,6 +13,7 @@ import { BENCH_DIR, formatWithBiome, type MachineInfo, RESULTS_DIR } from './com
 import type { DeflateFile } from './deflate-bench.js';
 import type { PeersFile } from './peers-bench.js';
 import type { ProfileFile } from './profile.js';
+import { REALTIME_PRIORITY } from './scheduling.js';
 import { pointsOf, type SweepFile, type SweepPoint, summarise } from './sweep-summary.js';
 
 export const CHART_FILE = 'latency-vs-throughput.svg';
@@ -23,6 +24,7 @@ function loadSweep(): SweepFile | undefined {
   if (!s) return s;
   s.points = pointsOf(s.settings.rates, s.runs);
   if (s.compressed) s.compressed.points = pointsOf(s.compressed.rates, s.compressed.runs);
+  if (s.realtime) s.realtime.points = pointsOf(s.realtime.rates, s.realtime.runs);
   s.sustained.point = s.settings.sustain ? summarise(s.settings.sustain.rate, s.sustained.runs) : null;
   return s;
 }
@@ -54,9 +56,12 @@ interface TargetRow {
   note: string;
 }
 
-function point(s: SweepFile | undefined, rate: number): SweepPoint | undefined {
-  return s?.points.find((p) => p.offered_rate === rate);
+function point(s: SweepFile | undefined, rate: number, realtime = false): SweepPoint | undefined {
+  return (realtime ? s?.realtime?.points : s?.points)?.find((p) => p.offered_rate === rate);
 }
+
+/** Target rows for the real-time scheduling runs say so in their label. */
+const RT_LABEL = ', real-time scheduling';
 
 function targets(
   s: SweepFile | undefined,
@@ -85,14 +90,15 @@ function targets(
       status: 'NOT MEASURED',
       note: 'no sustained run in bench/results/sweep.json',
     });
-  const lat = (rate: number, limit: number, label: string, stretch = false) => {
-    const p = point(s, rate);
+  const lat = (rate: number, limit: number, base: string, stretch = false, realtime = false) => {
+    const p = point(s, rate, realtime);
+    const label = realtime ? `${base}${RT_LABEL}` : base;
     if (!p) {
       rows.push({
         target: label,
         measured: '-',
         status: 'NOT MEASURED',
-        note: `no ${n(rate)}/s point in the sweep`,
+        note: `no ${n(rate)}/s ${realtime ? 'real-time ' : ''}point in the sweep`,
       });
       return;
     }
@@ -101,11 +107,13 @@ function targets(
       target: label,
       measured: `p99 ${fmtMs(p.latency_ms.p99)} (p50 ${fmtMs(p.latency_ms.p50)}), achieved ${n(p.achieved_rate)}/s, lost ${n(p.lost_max)}`,
       status: ok ? 'PASS' : 'FAIL',
-      note: `median of ${p.runs - p.failed_runs} run(s)${stretch ? '; stretch goal' : ''}${keptUp(p) ? '' : '; the collector did not keep up'}${quick}`,
+      note: `median of ${p.runs - p.failed_runs} run(s)${realtime ? ' under SCHED_FIFO (`alphapulse bench --realtime`)' : ''}${stretch ? '; stretch goal' : ''}${keptUp(p) ? '' : '; the collector did not keep up'}${quick}`,
     });
   };
   lat(10_000, 1, 'p99 <= 1 ms at 10k trades/s');
+  lat(10_000, 1, 'p99 <= 1 ms at 10k trades/s', false, true);
   lat(100_000, 5, 'p99 <= 5 ms at 100k trades/s');
+  lat(100_000, 5, 'p99 <= 5 ms at 100k trades/s', false, true);
   {
     const p = point(s, 100_000);
     const values = [
@@ -134,25 +142,22 @@ function targets(
           },
     );
   }
-  {
-    const p = point(s, 10_000);
+  for (const realtime of [false, true]) {
+    const p = point(s, 10_000, realtime);
+    const target = `collector CPU <= 20 % of one core at 10k trades/s${realtime ? RT_LABEL : ''}`;
     rows.push(
       p
         ? {
-            target: 'collector CPU <= 20 % of one core at 10k trades/s',
+            target,
             measured: `${p.collector_cpu_pct} % of one core`,
             status: p.collector_cpu_pct <= 20 ? 'PASS' : 'FAIL',
             note: `user + system CPU from /proc over the measured window, median${quick}`,
           }
-        : {
-            target: 'collector CPU <= 20 % of one core at 10k trades/s',
-            measured: '-',
-            status: 'NOT MEASURED',
-            note: '',
-          },
+        : { target, measured: '-', status: 'NOT MEASURED', note: '' },
     );
   }
   lat(150_000, 20, 'stretch: p99 <= 20 ms at 150k trades/s', true);
+  lat(150_000, 20, 'stretch: p99 <= 20 ms at 150k trades/s', true, true);
   {
     // "Not capped at ~12k msgs/s": end to end, compressed, well past what ws's own inflate
     // can receive on the same machine (the cap moves with the machine's speed).
@@ -273,6 +278,17 @@ function pointTable(points: readonly SweepPoint[]): string {
   );
 }
 
+function realtimeSection(s: SweepFile | undefined): string {
+  const pts = s?.realtime?.points ?? [];
+  if (!pts.length)
+    return '_No real-time runs in bench/results/sweep.json (`npm run bench:sweep`, `--realtime-rates`)._';
+  return [
+    `The same runs with the collector and the private Redis under \`SCHED_FIFO\` priority ${REALTIME_PRIORITY.collector} and the simulator under \`SCHED_FIFO\` ${REALTIME_PRIORITY.simulator} (\`alphapulse bench --realtime\`, set with util-linux \`chrt\`, src/bench/scheduling.ts), interleaved with the default runs above, ${s!.settings.runs} run(s) per rate, medians. A process woken by its socket then preempts time-shared work at once instead of waiting in the run queue behind another process's slice; the simulator, standing in for a remote exchange, preempts ordinary work but yields to the collector and Redis. The policy in effect is read back from \`/proc/<pid>/stat\` for every run (\`scheduling\` in the JSON). In production this is \`CPUSchedulingPolicy=fifo\` in the systemd unit (docs/deployment.md, Latency tuning).`,
+    '',
+    pointTable(pts),
+  ].join('\n');
+}
+
 function compressedSection(s: SweepFile | undefined, d: DeflateFile | undefined): string {
   const out: string[] = [];
   if (d) {
@@ -356,10 +372,10 @@ function sweepSection(s: SweepFile | undefined): string {
         'load avg',
         'machine speed',
       ],
-      [...s.runs, ...s.sustained.runs, ...(s.compressed?.runs ?? [])].map((r) =>
+      [...s.runs, ...s.sustained.runs, ...(s.compressed?.runs ?? []), ...(s.realtime?.runs ?? [])].map((r) =>
         r.result
           ? [
-              `${n(r.offered_rate)}${r.result.compression ? ' (compressed)' : ''}`,
+              `${n(r.offered_rate)}${r.result.compression ? ' (compressed)' : ''}${r.result.scheduling?.realtime ? ' (real-time)' : ''}`,
               r.run,
               n(r.result.achieved_rate),
               n(r.result.sent),
@@ -710,11 +726,11 @@ export function buildReport(): { md: string; svg: string | undefined } {
     '',
     '## How to reproduce',
     '',
-    'Needs `redis-server` on the PATH (each run starts a private one on a free port; `REDIS_URL` is ignored by the sweep) and, for the peers benchmark, the fixtures in `../shared/fixtures` (or `--fixtures <dir>`).',
+    'Needs `redis-server` on the PATH (each run starts a private one on a free port; `REDIS_URL` is ignored by the sweep), `chrt` (util-linux) and CAP_SYS_NICE (e.g. root) for the real-time points, and, for the peers benchmark, the fixtures in `../shared/fixtures` (or `--fixtures <dir>`).',
     '',
     '```sh',
     'npm ci',
-    'npm run bench:sweep     # 1k..200k trades/s x 3 runs x 20 s, 100k/s for 60 s, 10k/50k/100k compressed (10-15 min); --quick = 2 s points',
+    'npm run bench:sweep     # 1k..200k trades/s x 3 runs x 20 s, 10k/100k/150k again under SCHED_FIFO, 100k/s for 60 s, 10k/50k/100k compressed (15-20 min); --quick = 2 s points',
     'npm run bench:profile   # 10k and 100k trades/s, 20 s each, collector under --cpu-prof; summary here, profiles in bench/out/',
     'npm run bench:api       # autocannon on /trades, /ohlcv, /orderbook while the collector ingests 10k trades/s',
     'npm run bench:book      # order-book engine updates/s, 1000 levels a side',
@@ -722,6 +738,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
     "npm run bench:deflate   # compressed receive path: in-line inflate vs ws's thread-pool inflate vs plain",
     'npm run bench:report    # rebuild this file and the chart from bench/results/*.json',
     'node bin/alphapulse.js bench --rate 100000 --duration 60   # one end-to-end point by hand',
+    'node bin/alphapulse.js bench --rate 10000 --duration 20 --realtime   # the same under SCHED_FIFO (root or CAP_SYS_NICE)',
     '```',
     '',
     'Each script builds first (`npm run build`) and runs the compiled code in `dist/bench/`. The exact command behind each results file is in the machine table above.',
@@ -729,6 +746,10 @@ export function buildReport(): { md: string; svg: string | undefined } {
     '## 1. End to end: simulator -> collector -> Redis',
     '',
     sweepSection(sweep),
+    '',
+    '### Real-time scheduling (SCHED_FIFO)',
+    '',
+    realtimeSection(sweep),
     '',
     '### Compressed feeds (permessage-deflate)',
     '',

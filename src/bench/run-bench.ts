@@ -21,6 +21,7 @@ import { createClient } from 'redis';
 import { freePort } from './common.js';
 import type { LatencyReport } from './latency-recorder.js';
 import { cpuSeconds, machineDescription, rssMb, runQueueWaitSeconds } from './proc-stats.js';
+import { REALTIME_PRIORITY, schedulingOf, setRealtime } from './scheduling.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../cli.js');
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'LTC-USD', 'ADA-USD', 'DOT-USD', 'XRP-USD', 'LINK-USD'];
@@ -46,6 +47,11 @@ export interface BenchOptions {
   collectorEnv?: NodeJS.ProcessEnv;
   /** Node flags for the collector process (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
   collectorNodeArgs?: string[];
+  /**
+   * Collector, private Redis and simulator under SCHED_FIFO (src/bench/scheduling.ts): what
+   * the latency is when the OS lets the pipeline preempt other work. Needs CAP_SYS_NICE.
+   */
+  realtime?: boolean;
   /** Node flags for the simulator process (default SIMULATOR_NODE_ARGS). */
   simulatorNodeArgs?: string[];
   /** Told the wall-clock times (Date.now ms) of the collector's start and of the measured window. */
@@ -95,6 +101,11 @@ export interface BenchResult {
   } | null;
   /** Added: latency per exchange (each exchange's markets), same definition. */
   latency_by_exchange_ms: Record<string, { count: number; p50: number; p99: number; max: number }>;
+  /**
+   * Added: each process's scheduling policy as the kernel reported it at the start of the
+   * measured window (`realtime`: the run asked for SCHED_FIFO).
+   */
+  scheduling: { realtime: boolean; collector: string; redis: string; simulator: string };
 }
 
 // ws uses the optional native bufferutil when it can load it; a dev install has it (through
@@ -182,6 +193,7 @@ export async function runBench(
   const perMarket = o.rate / marketList.length;
   const children: ChildProcess[] = [];
   let redisUrl = o.redisUrl;
+  let redisPid: number | undefined;
   try {
     if (!redisUrl) {
       const port = await freePort();
@@ -193,6 +205,8 @@ export async function runBench(
         },
       );
       children.push(r);
+      redisPid = r.pid;
+      if (o.realtime) setRealtime(r.pid!, REALTIME_PRIORITY.redis, 'private redis-server');
       await waitForLine(r, /Ready to accept connections/, 10_000);
       redisUrl = `redis://127.0.0.1:${port}`;
       log(`private redis-server on port ${port}`);
@@ -242,6 +256,7 @@ export async function runBench(
       o.simulatorNodeArgs ?? SIMULATOR_NODE_ARGS,
     );
     children.push(sim);
+    if (o.realtime) setRealtime(sim.pid!, REALTIME_PRIORITY.simulator, 'simulator');
     await waitForLine(sim, /export COINBASE_WS_URL/, 15_000);
     // Trades are stamped with the simulator's clock (epoch µs, same host clock as ours).
     const simStartMs = Date.now();
@@ -272,6 +287,7 @@ export async function runBench(
     const collectorSpawnMs = Date.now();
     const collector = spawnNode(['collect'], env, o.collectorNodeArgs);
     children.push(collector);
+    if (o.realtime) setRealtime(collector.pid!, REALTIME_PRIORITY.collector, 'collector');
     const collectorErr: string[] = [];
     collector.stderr?.on('data', (c: Buffer) => collectorErr.push(c.toString()));
     collector.stdout?.resume();
@@ -295,6 +311,12 @@ export async function runBench(
     const cpu0 = cpuSeconds(collector.pid!);
     const wait0 = runQueueWaitSeconds(collector.pid!);
     const simCpu0 = cpuSeconds(sim.pid!);
+    const scheduling = {
+      realtime: o.realtime === true,
+      collector: schedulingOf(collector.pid!),
+      redis: redisPid === undefined ? 'external (REDIS_URL)' : schedulingOf(redisPid),
+      simulator: schedulingOf(sim.pid!),
+    };
     const t0 = performance.now();
     let hookError: unknown;
     const hook = o.duringLoad
@@ -430,6 +452,7 @@ export async function runBench(
           },
         ]),
       ),
+      scheduling,
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -475,6 +498,10 @@ export function formatResult(r: BenchResult): string {
     ],
     ['Redis CPU', `${r.redis_cpu_pct} % of one core`],
     ['simulator CPU', `${r.simulator_cpu_pct} % of one core`],
+    [
+      'scheduling',
+      `collector ${r.scheduling.collector}, Redis ${r.scheduling.redis}, simulator ${r.scheduling.simulator}`,
+    ],
     ['machine', `${r.machine}, Redis ${r.redis_version}`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

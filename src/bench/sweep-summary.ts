@@ -54,6 +54,11 @@ export interface SweepFile {
   sustained: { runs: SweepRun[]; point: SweepPoint | null };
   /** Added later (absent in older files): the same points over permessage-deflate streams. */
   compressed?: { rates: number[]; runs: SweepRun[]; points: SweepPoint[] };
+  /**
+   * Added later (absent in older files): points with the collector, Redis and simulator
+   * under SCHED_FIFO (`alphapulse bench --realtime`), interleaved with the default runs.
+   */
+  realtime?: { rates: number[]; runs: SweepRun[]; points: SweepPoint[] };
 }
 
 /** Per-rate medians of a list of runs. */

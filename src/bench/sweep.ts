@@ -8,6 +8,7 @@
  *   flags: --rates 1000,10000 --runs 3 --duration 20 --warmup 3 --markets 2
  *          --sustain-rate 100000 --sustain-duration 60 --sustain-runs 1 --note "text"
  *          --compressed-rates 10000,50000,100000 (one run each over permessage-deflate; "" = none)
+ *          --realtime-rates 10000,100000,150000 (--runs each under SCHED_FIFO, interleaved; "" = none)
  */
 
 import {
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
     usage: [
       'npm run bench:sweep [-- --rates 1000,10000,50000,100000,150000,200000 --runs 3 --duration 20',
       '                       --warmup 3 --markets 2 --sustain-rate 100000 --sustain-duration 60',
-      '                       --sustain-runs 1 --compressed-rates 10000,50000,100000 --note "text" --quick]',
+      '                       --sustain-runs 1 --compressed-rates 10000,50000,100000',
+      '                       --realtime-rates 10000,100000,150000 --note "text" --quick]',
     ].join('\n'),
     values: [
       'rates',
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       'sustain-duration',
       'sustain-runs',
       'compressed-rates',
+      'realtime-rates',
       'note',
     ],
     booleans: ['quick'],
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
   const sustainDuration = numberFlag(flags, 'sustain-duration', quick ? 5 : 60);
   const sustainRuns = numberFlag(flags, 'sustain-runs', 1);
   const compressedRates = rateList(flags.get('compressed-rates') ?? (quick ? '10000' : '10000,50000,100000'));
+  const realtimeRates = rateList(flags.get('realtime-rates') ?? (quick ? '10000' : '10000,100000,150000'));
   const file: SweepFile = {
     kind: 'sweep',
     generated_at: nowIso(),
@@ -80,23 +84,30 @@ async function main(): Promise<void> {
     points: [],
     sustained: { runs: [], point: null },
     compressed: { rates: compressedRates, runs: [], points: [] },
+    realtime: { rates: realtimeRates, runs: [], points: [] },
   };
   const save = () => {
     file.points = pointsOf(rates, file.runs);
     if (file.compressed) file.compressed.points = pointsOf(compressedRates, file.compressed.runs);
+    if (file.realtime) file.realtime.points = pointsOf(realtimeRates, file.realtime.runs);
     file.sustained.point = file.settings.sustain
       ? summarise(file.settings.sustain.rate, file.sustained.runs)
       : null;
     writeResult('sweep', file);
     writeReport();
   };
-  const one = async (rate: number, run: number, duration: number, compression = false): Promise<SweepRun> => {
+  const one = async (
+    rate: number,
+    run: number,
+    duration: number,
+    mode: { compression?: boolean; realtime?: boolean } = {},
+  ): Promise<SweepRun> => {
     process.stderr.write(
-      `bench:sweep  ${rate.toLocaleString()} trades/s${compression ? ' compressed' : ''}  run ${run}  ${duration} s ... `,
+      `bench:sweep  ${rate.toLocaleString()} trades/s${mode.compression ? ' compressed' : ''}${mode.realtime ? ' real-time' : ''}  run ${run}  ${duration} s ... `,
     );
     const calibration = calibrate();
     try {
-      const result = await runBench({ rate, durationS: duration, markets, warmupS, compression });
+      const result = await runBench({ rate, durationS: duration, markets, warmupS, ...mode });
       process.stderr.write(
         `achieved ${result.achieved_rate.toLocaleString()}/s  lost ${result.lost}  p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  collector CPU ${result.collector_cpu_pct}% (waited ${result.collector_cpu_wait_pct}%)  RSS ${result.collector_rss_mb_peak} MB  load ${result.load_avg_1m}\n`,
       );
@@ -112,10 +123,14 @@ async function main(): Promise<void> {
     }
   };
   // Runs interleaved (every rate once, then again): slow drifts of the machine's load
-  // spread over all rates instead of biasing one.
+  // spread over all rates and both scheduling modes instead of biasing one.
   for (let run = 1; run <= runsPer; run++) {
     for (const rate of rates) {
       file.runs.push(await one(rate, run, durationS));
+      save();
+    }
+    for (const rate of realtimeRates) {
+      file.realtime?.runs.push(await one(rate, run, durationS, { realtime: true }));
       save();
     }
   }
@@ -126,7 +141,7 @@ async function main(): Promise<void> {
     }
   }
   for (const rate of compressedRates) {
-    file.compressed?.runs.push(await one(rate, 1, durationS, true));
+    file.compressed?.runs.push(await one(rate, 1, durationS, { compression: true }));
     save();
   }
   save();

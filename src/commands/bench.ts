@@ -18,8 +18,9 @@ export async function benchCommand(config: Config, opts: Record<string, unknown>
   const markets = Math.round(positive('markets', opts.markets, 16));
   const tty = process.stderr.isTTY === true;
   const compression = opts.compressed === true;
+  const realtime = opts.realtime === true;
   process.stderr.write(
-    `alphapulse bench: ${rate.toLocaleString()} trades/s over ${markets} market(s) for ${durationS} s${compression ? ', permessage-deflate' : ''}\n`,
+    `alphapulse bench: ${rate.toLocaleString()} trades/s over ${markets} market(s) for ${durationS} s${compression ? ', permessage-deflate' : ''}${realtime ? ', real-time scheduling' : ''}\n`,
   );
   const result = await runBench(
     {
@@ -27,6 +28,7 @@ export async function benchCommand(config: Config, opts: Record<string, unknown>
       durationS,
       markets,
       compression,
+      realtime,
       redisUrl: config.REDIS_URL,
       progress: tty,
       batchTimeoutMs: config.BATCH_TIMEOUT_MS,
