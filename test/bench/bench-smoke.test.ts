@@ -40,9 +40,17 @@ describe('alphapulse bench (smoke)', () => {
     const json = join(dir, 'bench.json');
     const { output, code } = await bench(['--rate', '5000', '--duration', '5', '--json', json]);
     expect(code, output).toBe(0);
-    const result = JSON.parse(readFileSync(json, 'utf8')) as { sent: number; stored: number; lost: number };
+    const result = JSON.parse(readFileSync(json, 'utf8')) as {
+      sent: number;
+      stored: number;
+      lost: number;
+      scheduling: { realtime: boolean; collector: string };
+    };
     expect(result.sent, output).toBeGreaterThan(0);
     expect(result.lost, output).toBe(0);
+    // Without --realtime the processes keep the default time-sharing policy.
+    expect(result.scheduling.realtime).toBe(false);
+    expect(result.scheduling.collector).toBe('SCHED_OTHER');
   }, 120_000);
 
   it('does the same over compressed (permessage-deflate) streams', async () => {
@@ -63,6 +71,27 @@ describe('alphapulse bench (smoke)', () => {
       compression: boolean;
     };
     expect(result.compression).toBe(true);
+    expect(result.sent, output).toBeGreaterThan(0);
+    expect(result.lost, output).toBe(0);
+  }, 120_000);
+
+  it('runs under real-time scheduling with --realtime, as the kernel reports for each process', async (ctx) => {
+    const json = join(dir, 'bench-realtime.json');
+    const { output, code } = await bench(['--rate', '2000', '--duration', '2', '--realtime', '--json', json]);
+    if (code !== 0 && /CAP_SYS_NICE/.test(output) && process.getuid?.() !== 0)
+      ctx.skip('no CAP_SYS_NICE here');
+    expect(code, output).toBe(0);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as {
+      sent: number;
+      lost: number;
+      scheduling: { realtime: boolean; collector: string; redis: string; simulator: string };
+    };
+    expect(result.scheduling).toEqual({
+      realtime: true,
+      collector: 'SCHED_FIFO 10',
+      redis: 'SCHED_FIFO 10',
+      simulator: 'SCHED_FIFO 5',
+    });
     expect(result.sent, output).toBeGreaterThan(0);
     expect(result.lost, output).toBe(0);
   }, 120_000);
