@@ -78,18 +78,29 @@ export interface ChartOptions {
   subtitle?: string;
   /** Latency targets drawn as markers: p99 <= ms at a rate. */
   targets?: { rate: number; p99Ms: number; label: string }[];
+  /** A second p99 series, dashed (e.g. the same rates under real-time scheduling). */
+  compare?: { label: string; points: readonly ChartPoint[] };
 }
+
+const COMPARE_COLOR = '#7b3fb5';
 
 export function renderChart(points: readonly ChartPoint[], o: ChartOptions): string {
   const W = 860;
   const H = 520;
-  const m = { l: 78, r: 30, t: 84, b: 56 };
+  // A compared series takes a second legend row.
+  const m = { l: 78, r: 30, t: o.compare?.points.length ? 100 : 84, b: 56 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
-  const pts = points.filter((p) => p.achieved > 0 && p.p50 > 0 && p.p99 > 0);
+  const valid = (p: ChartPoint) => p.achieved > 0 && p.p50 > 0 && p.p99 > 0;
+  const pts = points.filter(valid);
+  const cmp = (o.compare?.points ?? []).filter(valid);
   const targets = o.targets ?? [];
-  const xs = [...pts.map((p) => p.achieved), ...targets.map((t) => t.rate)];
-  const ys = [...pts.flatMap((p) => [p.p50, p.p99]), ...targets.map((t) => t.p99Ms)];
+  const xs = [...pts.map((p) => p.achieved), ...cmp.map((p) => p.achieved), ...targets.map((t) => t.rate)];
+  const ys = [
+    ...pts.flatMap((p) => [p.p50, p.p99]),
+    ...cmp.map((p) => p.p99),
+    ...targets.map((t) => t.p99Ms),
+  ];
   const x0 = niceFloor(Math.min(...xs) / 1.3);
   const x1 = niceCeil(Math.max(...xs) * 1.3);
   const y0 = niceFloor(Math.min(...ys) / 1.5);
@@ -177,7 +188,17 @@ export function renderChart(points: readonly ChartPoint[], o: ChartOptions): str
         );
     }
   }
-  // Legend: one row between the subtitle and the plot.
+  if (cmp.length && o.compare) {
+    const path = cmp.map((p, i) => `${i ? 'L' : 'M'}${X(p.achieved).toFixed(1)} ${Y(p.p99).toFixed(1)}`);
+    out.push(
+      `<path d="${path.join(' ')}" fill="none" stroke="${COMPARE_COLOR}" stroke-width="2" stroke-dasharray="5 3"/>`,
+    );
+    for (const p of cmp)
+      out.push(
+        `<circle cx="${X(p.achieved).toFixed(1)}" cy="${Y(p.p99).toFixed(1)}" r="4" fill="${p.keptUp ? COMPARE_COLOR : '#fff'}" stroke="${COMPARE_COLOR}" stroke-width="2"><title>p99 ${esc(o.compare.label)} ${fmtMs(p.p99)} at ${fmtRate(p.achieved)}/s achieved (${fmtRate(p.offered)}/s offered)</title></circle>`,
+      );
+  }
+  // Legend: one row between the subtitle and the plot (the compared series on a second).
   const ly = 66;
   let lx = m.l;
   out.push(
@@ -195,6 +216,10 @@ export function renderChart(points: readonly ChartPoint[], o: ChartOptions): str
   if (targets.length)
     out.push(
       `<path d="M${lx} ${ly} L${lx + 6} ${ly - 6} L${lx + 12} ${ly} L${lx + 6} ${ly + 6} Z" fill="none" stroke="#2a9d2a" stroke-width="1.5"/><text x="${lx + 18}" y="${ly + 4}">p99 target (at or below)</text>`,
+    );
+  if (cmp.length && o.compare)
+    out.push(
+      `<line x1="${m.l}" y1="${ly + 18}" x2="${m.l + 24}" y2="${ly + 18}" stroke="${COMPARE_COLOR}" stroke-width="2" stroke-dasharray="5 3"/><text x="${m.l + 30}" y="${ly + 22}">p99, ${esc(o.compare.label)}</text>`,
     );
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -799,6 +799,18 @@ export function buildReport(): { md: string; svg: string | undefined } {
       {
         title: 'AlphaPulse collector: latency vs throughput (simulator -> collector -> Redis)',
         subtitle: `${sweep.quick ? 'QUICK tooling run — ' : ''}median of ${sweep.settings.runs} run(s) x ${sweep.settings.duration_s} s per point; ${sweep.machine.cpu}, ${sweep.machine.cores} cores, Node ${sweep.machine.node}; ${sweep.generated_at}`,
+        compare: sweep.realtime?.points.length
+          ? {
+              label: 'collector and Redis under SCHED_FIFO',
+              points: sweep.realtime.points.map((p) => ({
+                offered: p.offered_rate,
+                achieved: p.achieved_rate,
+                p50: p.latency_ms.p50,
+                p99: p.latency_ms.p99,
+                keptUp: keptUp(p),
+              })),
+            }
+          : undefined,
         targets: [
           { rate: 10_000, p99Ms: 1, label: 'p99 <= 1 ms @ 10k' },
           { rate: 100_000, p99Ms: 5, label: 'p99 <= 5 ms @ 100k' },

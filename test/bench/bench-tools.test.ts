@@ -50,6 +50,19 @@ describe('renderChart', () => {
     expect(svg).toContain('knee: 10k trades/s');
     expect(svg).toContain('a &lt;title&gt; &amp; more');
     expect(svg).toContain('p99 &lt;= 1 ms');
+    expect(svg).not.toContain('stroke-dasharray="5 3"');
+  });
+
+  it('draws a compared p99 series dashed, with its own markers and legend row', () => {
+    const svg = renderChart([pt(1000, 1), pt(10_000, 1.2), pt(100_000, 50)], {
+      title: 't',
+      compare: { label: 'under <FIFO>', points: [pt(10_000, 0.9), pt(100_000, 4)] },
+    });
+    expect(svg.match(/<circle /g)?.length).toBe(3 * 2 + 2 + 1);
+    // One dashed path for the series and one in the legend.
+    expect(svg.match(/stroke-dasharray="5 3"/g)?.length).toBe(2);
+    expect(svg).toContain('p99, under &lt;FIFO&gt;');
+    expect(svg).toContain('<title>p99 under &lt;FIFO&gt; 4.00 ms at 100k/s achieved');
   });
 });
 
