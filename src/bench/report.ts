@@ -14,7 +14,14 @@ import type { DeflateFile } from './deflate-bench.js';
 import type { PeersFile } from './peers-bench.js';
 import type { ProfileFile } from './profile.js';
 import { REALTIME_PRIORITY } from './scheduling.js';
-import { pointsOf, type SweepFile, type SweepPoint, summarise } from './sweep-summary.js';
+import {
+  type FloorFile,
+  floorPoints,
+  pointsOf,
+  type SweepFile,
+  type SweepPoint,
+  summarise,
+} from './sweep-summary.js';
 
 export const CHART_FILE = 'latency-vs-throughput.svg';
 
@@ -286,6 +293,44 @@ function realtimeSection(s: SweepFile | undefined): string {
     `The same runs with the collector and the private Redis under \`SCHED_FIFO\` priority ${REALTIME_PRIORITY.collector} and the simulator under \`SCHED_FIFO\` ${REALTIME_PRIORITY.simulator} (\`alphapulse bench --realtime\`, set with util-linux \`chrt\`, src/bench/scheduling.ts), interleaved with the default runs above, ${s!.settings.runs} run(s) per rate, medians. A process woken by its socket then preempts time-shared work at once instead of waiting in the run queue behind another process's slice; the simulator, standing in for a remote exchange, preempts ordinary work but yields to the collector and Redis. The policy in effect is read back from \`/proc/<pid>/stat\` for every run (\`scheduling\` in the JSON). In production this is \`CPUSchedulingPolicy=fifo\` in the systemd unit (docs/deployment.md, Latency tuning).`,
     '',
     pointTable(pts),
+  ].join('\n');
+}
+
+function floorSection(f: FloorFile | undefined): string {
+  if (!f) return '_Not run yet: `npm run bench:floor`._';
+  const pts = floorPoints(f);
+  const st = f.settings;
+  return [
+    `The collector next to the *floor* (src/bench/floor-loop.ts), run by the same harness in the collector's place: one WebSocket per exchange, \`JSON.parse\` per frame, one auto-pipelined XADD per trade with the contract's fields, and nothing else (no sequencing, dedupe, gap detection, candles, stats, metrics or flow control). What the floor costs is the machine's price for wake-ups, sockets and Redis; what the collector costs above it is its real work. ${st.markets} markets, ${st.runs} run(s) of ${st.duration_s} s per rate and program after a ${st.warmup_s} s warm-up, interleaved, medians (\`npm run bench:floor\`, ${f.generated_at}):`,
+    '',
+    table(
+      [
+        'offered/s',
+        'program',
+        'achieved/s',
+        'p50',
+        'p90',
+        'p99',
+        'p99.9',
+        'collector CPU',
+        'CPU wait',
+        'RSS',
+        'Redis CPU',
+      ],
+      pts.map((p) => [
+        n(p.offered_rate),
+        p.program === 'floor' ? 'floor (ws -> JSON.parse -> XADD)' : 'alphapulse collect',
+        n(p.achieved_rate),
+        ms(p.latency_ms.p50),
+        ms(p.latency_ms.p90),
+        ms(p.latency_ms.p99),
+        ms(p.latency_ms.p999),
+        pct(p.collector_cpu_pct),
+        pct(p.collector_cpu_wait_pct),
+        `${p.collector_rss_mb_peak} MB`,
+        pct(p.redis_cpu_pct),
+      ]),
+    ),
   ].join('\n');
 }
 
@@ -671,6 +716,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
   const book = load<BookFile>('book');
   const peers = load<PeersFile>('peers');
   const deflate = load<DeflateFile>('deflate');
+  const floor = load<FloorFile>('floor');
   const files = [
     sweep && { name: 'sweep', machine: sweep.machine, at: sweep.generated_at, command: sweep.command },
     ...profiles.map((p) => ({
@@ -682,6 +728,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
     api && { name: 'api', machine: api.machine, at: api.generated_at, command: api.command },
     book && { name: 'book', machine: book.machine, at: book.generated_at, command: book.command },
     peers && { name: 'peers', machine: peers.machine, at: peers.generated_at, command: peers.command },
+    floor && { name: 'floor', machine: floor.machine, at: floor.generated_at, command: floor.command },
     deflate && {
       name: 'deflate',
       machine: deflate.machine,
@@ -733,6 +780,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
     'npm ci',
     'npm run bench:sweep     # 1k..200k trades/s x 3 runs x 20 s, 10k/100k/150k again under SCHED_FIFO, 100k/s for 60 s, 10k/50k/100k compressed (15-20 min); --quick = 2 s points',
     'npm run bench:profile   # 10k and 100k trades/s, 20 s each, collector under --cpu-prof; summary here, profiles in bench/out/',
+    'npm run bench:floor     # the collector next to a bare ws -> JSON.parse -> XADD loop, 10k and 100k trades/s, 3 runs each',
     'npm run bench:api       # autocannon on /trades, /ohlcv, /orderbook while the collector ingests 10k trades/s',
     'npm run bench:book      # order-book engine updates/s, 1000 levels a side',
     'npm run bench:peers     # ours vs tardis-dev vs ccxt: parse+normalise, then ccxt pro watchTrades end to end',
@@ -751,6 +799,10 @@ export function buildReport(): { md: string; svg: string | undefined } {
     '### Real-time scheduling (SCHED_FIFO)',
     '',
     realtimeSection(sweep),
+    '',
+    '### The floor: the bare pipeline on this machine',
+    '',
+    floorSection(floor),
     '',
     '### Compressed feeds (permessage-deflate)',
     '',

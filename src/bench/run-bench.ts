@@ -24,6 +24,7 @@ import { cpuSeconds, machineDescription, rssMb, runQueueWaitSeconds } from './pr
 import { REALTIME_PRIORITY, schedulingOf, setRealtime } from './scheduling.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../cli.js');
+const FLOOR_LOOP = resolve(fileURLToPath(import.meta.url), '../floor-loop.js');
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'LTC-USD', 'ADA-USD', 'DOT-USD', 'XRP-USD', 'LINK-USD'];
 
 export interface BenchOptions {
@@ -52,6 +53,11 @@ export interface BenchOptions {
    * the latency is when the OS lets the pipeline preempt other work. Needs CAP_SYS_NICE.
    */
   realtime?: boolean;
+  /**
+   * What runs in the collector's place: `alphapulse collect` (default) or the floor loop
+   * (src/bench/floor-loop.ts: ws -> JSON.parse -> XADD and nothing else).
+   */
+  program?: 'collector' | 'floor';
   /** Node flags for the simulator process (default SIMULATOR_NODE_ARGS). */
   simulatorNodeArgs?: string[];
   /** Told the wall-clock times (Date.now ms) of the collector's start and of the measured window. */
@@ -119,8 +125,13 @@ const CHILD_ENV = { WS_NO_BUFFER_UTIL: '1' };
  */
 export const SIMULATOR_NODE_ARGS = ['--max-semi-space-size=64'];
 
-function spawnNode(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+function spawnNode(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+  script = CLI,
+): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { ...process.env, ...CHILD_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -285,7 +296,10 @@ export async function runBench(
       ...o.collectorEnv,
     };
     const collectorSpawnMs = Date.now();
-    const collector = spawnNode(['collect'], env, o.collectorNodeArgs);
+    const collector =
+      o.program === 'floor'
+        ? spawnNode([], env, o.collectorNodeArgs, FLOOR_LOOP)
+        : spawnNode(['collect'], env, o.collectorNodeArgs);
     children.push(collector);
     if (o.realtime) setRealtime(collector.pid!, REALTIME_PRIORITY.collector, 'collector');
     const collectorErr: string[] = [];
@@ -297,14 +311,14 @@ export async function runBench(
       throw new Error(`collector did not start: ${e.message} ${collectorErr.join('').slice(-500)}`);
     });
     log(`collector up after ${((Date.now() - simStartMs) / 1000).toFixed(2)} s`);
+    // Counted from the streams themselves (the floor loop keeps no stats hash).
     const storedNow = async () => {
       let n = 0;
-      for (const m of marketList) {
-        const [ex, sym] = m.split(':');
-        n += Number((await redis.hGet(`stats:{${ex}:${sym}}`, 'count')) ?? 0);
-      }
+      for (const m of marketList) n += await redis.xLen(`trades:{${m}}`);
       return n;
     };
+    const lastStoredId = async (market: string) =>
+      (await redis.xRevRange(`trades:{${market}}`, '+', '-', { COUNT: 1 }))[0]?.message.trade_id;
     // Warm-up, then the measured window.
     await sleep(measureFromMs - Date.now());
     const redisCpu0 = await redisCpu(redis);
@@ -361,7 +375,7 @@ export async function runBench(
       for (const m of marketList) {
         const [ex, sym] = m.split(':') as [string, string];
         const want = truth[ex]?.[sym]?.last_trade_id;
-        if (want && (await redis.hGet(`stats:{${ex}:${sym}}`, 'last_trade_id')) !== want) done = false;
+        if (want && (await lastStoredId(m)) !== want) done = false;
       }
       if (done) break;
       const n = await storedNow();

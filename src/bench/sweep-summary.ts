@@ -1,6 +1,6 @@
-/** The sweep's results file and its per-rate medians (shared by the sweep and the report). */
+/** The end-to-end results files (sweep, floor) and their per-rate medians (shared by the scripts and the report). */
 
-import type { machineInfo } from './common.js';
+import type { MachineInfo, machineInfo } from './common.js';
 import { median, round } from './common.js';
 import type { BenchResult } from './run-bench.js';
 
@@ -100,4 +100,30 @@ export function summarise(offered: number, runs: readonly SweepRun[]): SweepPoin
     simulator_cpu_pct: med((r) => r.simulator_cpu_pct),
     load_avg_1m: med((r) => r.load_avg_1m),
   };
+}
+
+export type FloorProgram = 'collector' | 'floor';
+
+export interface FloorFile {
+  kind: 'floor';
+  generated_at: string;
+  command: string;
+  machine: MachineInfo;
+  settings: { rates: number[]; runs: number; duration_s: number; warmup_s: number; markets: number };
+  runs: (SweepRun & { program: FloorProgram })[];
+  /** Medians per rate and program. */
+  points: (SweepPoint & { program: FloorProgram })[];
+}
+
+export function floorPoints(f: Pick<FloorFile, 'settings' | 'runs'>): FloorFile['points'] {
+  const out: FloorFile['points'] = [];
+  for (const rate of f.settings.rates)
+    for (const program of ['collector', 'floor'] as const) {
+      const p = summarise(
+        rate,
+        f.runs.filter((r) => r.offered_rate === rate && r.program === program),
+      );
+      if (p) out.push({ ...p, program });
+    }
+  return out;
 }

@@ -96,3 +96,18 @@ describe('alphapulse bench (smoke)', () => {
     expect(result.lost, output).toBe(0);
   }, 120_000);
 });
+
+describe('the floor loop in the benchmark harness', () => {
+  it('stores every trade the simulator made when it runs in the collector place', async () => {
+    // From dist/, as `npm run bench:floor` runs it (npm test builds first).
+    const { runBench } = (await import(
+      join(ROOT, 'dist/bench/run-bench.js')
+    )) as typeof import('../../src/bench/run-bench.js');
+    // No redisUrl: a private redis-server for the run.
+    const r = await runBench({ rate: 2000, durationS: 2, warmupS: 1, markets: 2, program: 'floor' });
+    expect(r.sent).toBeGreaterThan(0);
+    expect(r.lost).toBe(0);
+    expect(r.latency_by_exchange_ms.coinbase?.count).toBeGreaterThan(0);
+    expect(r.latency_by_exchange_ms.kraken?.count).toBeGreaterThan(0);
+  }, 120_000);
+});

@@ -9,7 +9,7 @@ import { type ChartPoint, findKnee, renderChart } from '../../src/bench/chart.js
 import { median, parseFlags } from '../../src/bench/common.js';
 import { LatencyRecorder } from '../../src/bench/latency-recorder.js';
 import { component } from '../../src/bench/profile.js';
-import { type SweepRun, summarise } from '../../src/bench/sweep-summary.js';
+import { floorPoints, type SweepRun, summarise } from '../../src/bench/sweep-summary.js';
 import type { Trade } from '../../src/core/types.js';
 
 const pt = (offered: number, p99: number, keptUp = true): ChartPoint => ({
@@ -94,6 +94,40 @@ describe('sweep medians', () => {
     expect(p?.failed_runs).toBe(1);
     expect(p?.sent_total).toBe(300);
     expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('keeps the collector and the floor apart, per rate', () => {
+    const result = (rate: number, cpu: number) =>
+      ({
+        offered_rate: rate,
+        achieved_rate: rate,
+        sent: 100,
+        stored: 100,
+        lost: 0,
+        latency_ms: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1 },
+        collector_rss_mb_peak: 100,
+        collector_cpu_pct: cpu,
+        collector_cpu_wait_pct: 0,
+        redis_cpu_pct: 1,
+        simulator_cpu_pct: 1,
+        load_avg_1m: 0,
+      }) as unknown as NonNullable<SweepRun['result']>;
+    const runs = [
+      { offered_rate: 10, run: 1, program: 'collector' as const, result: result(10, 20) },
+      { offered_rate: 10, run: 1, program: 'floor' as const, result: result(10, 15) },
+      { offered_rate: 10, run: 2, program: 'collector' as const, result: result(10, 22) },
+      { offered_rate: 10, run: 2, program: 'floor' as const, result: result(10, 17) },
+      // A rate and program with no completed run has no point.
+      { offered_rate: 20, run: 1, program: 'floor' as const, error: 'boom' },
+    ];
+    const pts = floorPoints({
+      settings: { rates: [10, 20], runs: 2, duration_s: 1, warmup_s: 0, markets: 2 },
+      runs,
+    });
+    expect(pts.map((p) => [p.offered_rate, p.program, p.collector_cpu_pct])).toEqual([
+      [10, 'collector', 21],
+      [10, 'floor', 16],
+    ]);
   });
 });
 

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench:floor`: the collector next to the floor loop (src/bench/floor-loop.ts:
+ * ws -> JSON.parse -> XADD and nothing else) in the same harness, runs interleaved per rate,
+ * medians. Shows what the machine itself costs (wake-ups, sockets, Redis) and what the
+ * collector's real work costs above it. Writes bench/results/floor.json, then the report.
+ *
+ *   npm run bench:floor [-- --rates 10000,100000 --runs 3 --duration 20 --warmup 3]
+ */
+
+import {
+  calibrate,
+  commandLine,
+  failed,
+  machineInfo,
+  nowIso,
+  numberFlag,
+  rateList,
+  scriptFlags,
+  writeResult,
+} from './common.js';
+import { writeReport } from './report.js';
+import { type BenchResult, runBench } from './run-bench.js';
+import { type FloorFile, floorPoints } from './sweep-summary.js';
+
+export type { FloorFile } from './sweep-summary.js';
+
+async function main(): Promise<void> {
+  const flags = scriptFlags({
+    usage: 'npm run bench:floor [-- --rates 10000,100000 --runs 3 --duration 20 --warmup 3]',
+    values: ['rates', 'runs', 'duration', 'warmup'],
+    booleans: [],
+  });
+  const file: FloorFile = {
+    kind: 'floor',
+    generated_at: nowIso(),
+    command: commandLine('bench:floor'),
+    machine: machineInfo(),
+    settings: {
+      rates: rateList(flags.get('rates') ?? '10000,100000'),
+      runs: numberFlag(flags, 'runs', 3),
+      duration_s: numberFlag(flags, 'duration', 20),
+      warmup_s: numberFlag(flags, 'warmup', 3),
+      markets: 2,
+    },
+    runs: [],
+    points: [],
+  };
+  const { settings: st } = file;
+  for (let run = 1; run <= st.runs; run++) {
+    for (const rate of st.rates) {
+      for (const program of ['collector', 'floor'] as const) {
+        process.stderr.write(`bench:floor  ${rate.toLocaleString()} trades/s  ${program}  run ${run} ... `);
+        const calibration = calibrate();
+        let result: BenchResult | undefined;
+        let error: string | undefined;
+        try {
+          result = await runBench({
+            rate,
+            durationS: st.duration_s,
+            warmupS: st.warmup_s,
+            markets: st.markets,
+            program,
+          });
+          process.stderr.write(
+            `p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  CPU ${result.collector_cpu_pct}%  RSS ${result.collector_rss_mb_peak} MB\n`,
+          );
+        } catch (e) {
+          error = (e as Error).message.slice(0, 500);
+          process.stderr.write(`FAILED: ${error}\n`);
+        }
+        file.runs.push({
+          offered_rate: rate,
+          run,
+          program,
+          result,
+          error,
+          calibration_ops_per_s: calibration,
+        });
+        file.points = floorPoints(file);
+        writeResult('floor', file);
+      }
+    }
+  }
+  writeReport();
+  process.stderr.write('bench:floor  wrote bench/results/floor.json, bench/RESULTS.md\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch(failed('bench:floor'));
+}
