@@ -4,7 +4,8 @@
  * medians. Shows what the machine itself costs (wake-ups, sockets, Redis) and what the
  * collector's real work costs above it. Writes bench/results/floor.json, then the report.
  *
- *   npm run bench:floor [-- --rates 10000,100000 --runs 3 --duration 20 --warmup 3]
+ *   npm run bench:floor [-- --rates 10000,100000 --realtime-rates 10000 --runs 3 --duration 20 --warmup 3]
+ *   (--realtime-rates: both programs again under SCHED_FIFO, as `alphapulse bench --realtime`; "" = none)
  */
 
 import {
@@ -26,8 +27,9 @@ export type { FloorFile } from './sweep-summary.js';
 
 async function main(): Promise<void> {
   const flags = scriptFlags({
-    usage: 'npm run bench:floor [-- --rates 10000,100000 --runs 3 --duration 20 --warmup 3]',
-    values: ['rates', 'runs', 'duration', 'warmup'],
+    usage:
+      'npm run bench:floor [-- --rates 10000,100000 --realtime-rates 10000 --runs 3 --duration 20 --warmup 3]',
+    values: ['rates', 'realtime-rates', 'runs', 'duration', 'warmup'],
     booleans: [],
   });
   const file: FloorFile = {
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     settings: {
       rates: rateList(flags.get('rates') ?? '10000,100000'),
+      realtime_rates: rateList(flags.get('realtime-rates') ?? '10000'),
       runs: numberFlag(flags, 'runs', 3),
       duration_s: numberFlag(flags, 'duration', 20),
       warmup_s: numberFlag(flags, 'warmup', 3),
@@ -46,10 +49,16 @@ async function main(): Promise<void> {
     points: [],
   };
   const { settings: st } = file;
+  const cases = [
+    ...st.rates.map((rate) => ({ rate, realtime: false })),
+    ...(st.realtime_rates ?? []).map((rate) => ({ rate, realtime: true })),
+  ];
   for (let run = 1; run <= st.runs; run++) {
-    for (const rate of st.rates) {
+    for (const { rate, realtime } of cases) {
       for (const program of ['collector', 'floor'] as const) {
-        process.stderr.write(`bench:floor  ${rate.toLocaleString()} trades/s  ${program}  run ${run} ... `);
+        process.stderr.write(
+          `bench:floor  ${rate.toLocaleString()} trades/s${realtime ? ' real-time' : ''}  ${program}  run ${run} ... `,
+        );
         const calibration = calibrate();
         let result: BenchResult | undefined;
         let error: string | undefined;
@@ -60,6 +69,7 @@ async function main(): Promise<void> {
             warmupS: st.warmup_s,
             markets: st.markets,
             program,
+            realtime,
           });
           process.stderr.write(
             `p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  CPU ${result.collector_cpu_pct}%  RSS ${result.collector_rss_mb_peak} MB\n`,
@@ -72,6 +82,7 @@ async function main(): Promise<void> {
           offered_rate: rate,
           run,
           program,
+          realtime,
           result,
           error,
           calibration_ops_per_s: calibration,

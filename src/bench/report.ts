@@ -301,11 +301,12 @@ function floorSection(f: FloorFile | undefined): string {
   const pts = floorPoints(f);
   const st = f.settings;
   return [
-    `The collector next to the *floor* (src/bench/floor-loop.ts), run by the same harness in the collector's place: one WebSocket per exchange, \`JSON.parse\` per frame, one auto-pipelined XADD per trade with the contract's fields, and nothing else (no sequencing, dedupe, gap detection, candles, stats, metrics or flow control). What the floor costs is the machine's price for wake-ups, sockets and Redis; what the collector costs above it is its real work. ${st.markets} markets, ${st.runs} run(s) of ${st.duration_s} s per rate and program after a ${st.warmup_s} s warm-up, interleaved, medians (\`npm run bench:floor\`, ${f.generated_at}):`,
+    `The collector next to the *floor* (src/bench/floor-loop.ts), run by the same harness in the collector's place: one WebSocket per exchange, \`JSON.parse\` per frame, one auto-pipelined XADD per trade with the contract's fields, and nothing else (no sequencing, dedupe, gap detection, candles, stats, metrics or flow control). What the floor costs is the machine's price for wake-ups, sockets and Redis; what the collector costs above it is its real work. ${st.markets} markets, ${st.runs} run(s) of ${st.duration_s} s per rate, scheduling mode and program after a ${st.warmup_s} s warm-up, interleaved, medians (\`npm run bench:floor\`, ${f.generated_at}):`,
     '',
     table(
       [
         'offered/s',
+        'scheduling',
         'program',
         'achieved/s',
         'p50',
@@ -319,6 +320,7 @@ function floorSection(f: FloorFile | undefined): string {
       ],
       pts.map((p) => [
         n(p.offered_rate),
+        p.realtime ? 'SCHED_FIFO' : 'default',
         p.program === 'floor' ? 'floor (ws -> JSON.parse -> XADD)' : 'alphapulse collect',
         n(p.achieved_rate),
         ms(p.latency_ms.p50),
@@ -780,7 +782,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
     'npm ci',
     'npm run bench:sweep     # 1k..200k trades/s x 3 runs x 20 s, 10k/100k/150k again under SCHED_FIFO, 100k/s for 60 s, 10k/50k/100k compressed (15-20 min); --quick = 2 s points',
     'npm run bench:profile   # 10k and 100k trades/s, 20 s each, collector under --cpu-prof; summary here, profiles in bench/out/',
-    'npm run bench:floor     # the collector next to a bare ws -> JSON.parse -> XADD loop, 10k and 100k trades/s, 3 runs each',
+    'npm run bench:floor     # the collector next to a bare ws -> JSON.parse -> XADD loop: 10k and 100k trades/s, 10k under SCHED_FIFO, 3 runs each',
     'npm run bench:api       # autocannon on /trades, /ohlcv, /orderbook while the collector ingests 10k trades/s',
     'npm run bench:book      # order-book engine updates/s, 1000 levels a side',
     'npm run bench:peers     # ours vs tardis-dev vs ccxt: parse+normalise, then ccxt pro watchTrades end to end',

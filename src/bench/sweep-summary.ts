@@ -109,21 +109,36 @@ export interface FloorFile {
   generated_at: string;
   command: string;
   machine: MachineInfo;
-  settings: { rates: number[]; runs: number; duration_s: number; warmup_s: number; markets: number };
-  runs: (SweepRun & { program: FloorProgram })[];
-  /** Medians per rate and program. */
-  points: (SweepPoint & { program: FloorProgram })[];
+  settings: {
+    rates: number[];
+    /** Rates run again with both programs under SCHED_FIFO (absent in older files). */
+    realtime_rates?: number[];
+    runs: number;
+    duration_s: number;
+    warmup_s: number;
+    markets: number;
+  };
+  runs: (SweepRun & { program: FloorProgram; realtime?: boolean })[];
+  /** Medians per rate, scheduling mode and program. */
+  points: (SweepPoint & { program: FloorProgram; realtime: boolean })[];
 }
 
 export function floorPoints(f: Pick<FloorFile, 'settings' | 'runs'>): FloorFile['points'] {
   const out: FloorFile['points'] = [];
-  for (const rate of f.settings.rates)
-    for (const program of ['collector', 'floor'] as const) {
-      const p = summarise(
-        rate,
-        f.runs.filter((r) => r.offered_rate === rate && r.program === program),
-      );
-      if (p) out.push({ ...p, program });
-    }
+  const modes: [number[], boolean][] = [
+    [f.settings.rates, false],
+    [f.settings.realtime_rates ?? [], true],
+  ];
+  for (const [rates, realtime] of modes)
+    for (const rate of rates)
+      for (const program of ['collector', 'floor'] as const) {
+        const p = summarise(
+          rate,
+          f.runs.filter(
+            (r) => r.offered_rate === rate && r.program === program && (r.realtime === true) === realtime,
+          ),
+        );
+        if (p) out.push({ ...p, program, realtime });
+      }
   return out;
 }

@@ -124,9 +124,22 @@ describe('sweep medians', () => {
       settings: { rates: [10, 20], runs: 2, duration_s: 1, warmup_s: 0, markets: 2 },
       runs,
     });
-    expect(pts.map((p) => [p.offered_rate, p.program, p.collector_cpu_pct])).toEqual([
-      [10, 'collector', 21],
-      [10, 'floor', 16],
+    expect(pts.map((p) => [p.offered_rate, p.program, p.realtime, p.collector_cpu_pct])).toEqual([
+      [10, 'collector', false, 21],
+      [10, 'floor', false, 16],
+    ]);
+    // Real-time runs are their own points.
+    const rt = floorPoints({
+      settings: { rates: [10], realtime_rates: [10], runs: 2, duration_s: 1, warmup_s: 0, markets: 2 },
+      runs: [
+        ...runs,
+        { offered_rate: 10, run: 1, program: 'floor' as const, realtime: true, result: result(10, 30) },
+      ],
+    });
+    expect(rt.map((p) => [p.program, p.realtime, p.collector_cpu_pct])).toEqual([
+      ['collector', false, 21],
+      ['floor', false, 16],
+      ['floor', true, 30],
     ]);
   });
 });
