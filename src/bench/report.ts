@@ -753,7 +753,7 @@ export function buildReport(): { md: string; svg: string | undefined } {
   ];
   if (noisy.length)
     md.push(
-      `> **Noisy machine:** ${noisy.map((f) => `${f.name} (load ${f.machine.load_avg[0]} at start${f.name === 'sweep' ? `; collector CPU wait up to ${sweepWait} % of a window` : ''})`).join(', ')}: other work was running on the ${files[0]!.machine.cores} cores. Treat those numbers as pessimistic and re-run on a quiet machine before drawing conclusions.`,
+      `> **Noisy machine:** ${noisy.map((f) => `${f.name} (load ${f.machine.load_avg[0]} at start${f.name === 'sweep' ? `; collector CPU wait up to ${sweepWait} % of a window` : ''})`).join(', ')}: the ${files[0]!.machine.cores} cores were busy when it started (the load average also counts the previous run's own processes, which is how back-to-back runs start) or the collector waited for a core. Treat those numbers as pessimistic and re-run on a quiet machine before drawing conclusions.`,
       '',
     );
   md.push(
