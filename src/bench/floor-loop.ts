@@ -12,6 +12,8 @@ import { createClient } from 'redis';
 import WebSocket from 'ws';
 import { nowUs, parseIsoToUs } from '../core/time.js';
 import type { Exchange, Trade } from '../core/types.js';
+import { tradeFields } from '../store/codec.js';
+import { keys } from '../store/keys.js';
 import { LatencyRecorder } from './latency-recorder.js';
 
 interface CoinbaseMatch {
@@ -48,27 +50,12 @@ async function main(): Promise<void> {
     void redis
       .sendCommand([
         'XADD',
-        `trades:{${exchange}:${symbol}}`,
+        keys.trades(exchange, symbol),
         'MAXLEN',
         '~',
         maxlen,
         '*',
-        'exchange',
-        exchange,
-        'symbol',
-        symbol,
-        'trade_id',
-        String(t.id),
-        'price',
-        t.price,
-        'size',
-        t.size,
-        'side',
-        t.side,
-        'ts',
-        String(t.ts),
-        'recv_ts',
-        String(t.recvTs),
+        ...tradeFields(exchange, symbol, t),
       ])
       .then(() => recorder.record([trade], nowUs()));
   };

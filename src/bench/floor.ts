@@ -9,7 +9,6 @@
  */
 
 import {
-  calibrate,
   commandLine,
   failed,
   machineInfo,
@@ -20,7 +19,7 @@ import {
   writeResult,
 } from './common.js';
 import { writeReport } from './report.js';
-import { type BenchResult, runBench } from './run-bench.js';
+import { recordedRun } from './run-bench.js';
 import { type FloorFile, floorPoints } from './sweep-summary.js';
 
 export type { FloorFile } from './sweep-summary.js';
@@ -56,37 +55,12 @@ async function main(): Promise<void> {
   for (let run = 1; run <= st.runs; run++) {
     for (const { rate, realtime } of cases) {
       for (const program of ['collector', 'floor'] as const) {
-        process.stderr.write(
-          `bench:floor  ${rate.toLocaleString()} trades/s${realtime ? ' real-time' : ''}  ${program}  run ${run} ... `,
-        );
-        const calibration = calibrate();
-        let result: BenchResult | undefined;
-        let error: string | undefined;
-        try {
-          result = await runBench({
-            rate,
-            durationS: st.duration_s,
-            warmupS: st.warmup_s,
-            markets: st.markets,
-            program,
-            realtime,
-          });
-          process.stderr.write(
-            `p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  CPU ${result.collector_cpu_pct}%  RSS ${result.collector_rss_mb_peak} MB\n`,
-          );
-        } catch (e) {
-          error = (e as Error).message.slice(0, 500);
-          process.stderr.write(`FAILED: ${error}\n`);
-        }
-        file.runs.push({
-          offered_rate: rate,
+        const recorded = await recordedRun(
+          { rate, durationS: st.duration_s, warmupS: st.warmup_s, markets: st.markets, program, realtime },
           run,
-          program,
-          realtime,
-          result,
-          error,
-          calibration_ops_per_s: calibration,
-        });
+          `bench:floor  ${rate.toLocaleString()} trades/s${realtime ? ' real-time' : ''}  ${program}  run ${run}`,
+        );
+        file.runs.push({ ...recorded, program, realtime });
         file.points = floorPoints(file);
         writeResult('floor', file);
       }

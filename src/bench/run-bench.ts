@@ -18,10 +18,11 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
-import { freePort } from './common.js';
+import { calibrate, freePort } from './common.js';
 import type { LatencyReport } from './latency-recorder.js';
 import { cpuSeconds, machineDescription, rssMb, runQueueWaitSeconds } from './proc-stats.js';
 import { REALTIME_PRIORITY, schedulingOf, setRealtime } from './scheduling.js';
+import type { SweepRun } from './sweep-summary.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../cli.js');
 const FLOOR_LOOP = resolve(fileURLToPath(import.meta.url), '../floor-loop.js');
@@ -472,6 +473,30 @@ export async function runBench(
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await Promise.all(children.map((c) => exited(c)));
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One run for a results file (sweep, floor): the machine's speed just before it, then the
+ * result or the error, with a line on stderr that starts with `label`.
+ */
+export async function recordedRun(o: BenchOptions, run: number, label: string): Promise<SweepRun> {
+  process.stderr.write(`${label} ... `);
+  const calibration = calibrate();
+  try {
+    const result = await runBench(o);
+    process.stderr.write(
+      `achieved ${result.achieved_rate.toLocaleString()}/s  lost ${result.lost}  p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  collector CPU ${result.collector_cpu_pct}% (waited ${result.collector_cpu_wait_pct}%)  RSS ${result.collector_rss_mb_peak} MB  load ${result.load_avg_1m}\n`,
+    );
+    return { offered_rate: o.rate, run, result, calibration_ops_per_s: calibration };
+  } catch (e) {
+    process.stderr.write(`FAILED: ${(e as Error).message}\n`);
+    return {
+      offered_rate: o.rate,
+      run,
+      error: (e as Error).message.slice(0, 500),
+      calibration_ops_per_s: calibration,
+    };
   }
 }
 

@@ -12,7 +12,6 @@
  */
 
 import {
-  calibrate,
   commandLine,
   failed,
   machineInfo,
@@ -23,7 +22,7 @@ import {
   writeResult,
 } from './common.js';
 import { writeReport } from './report.js';
-import { runBench } from './run-bench.js';
+import { recordedRun } from './run-bench.js';
 import { pointsOf, type SweepFile, type SweepRun, summarise } from './sweep-summary.js';
 
 export type { SweepFile, SweepPoint, SweepRun } from './sweep-summary.js';
@@ -101,27 +100,12 @@ async function main(): Promise<void> {
     run: number,
     duration: number,
     mode: { compression?: boolean; realtime?: boolean } = {},
-  ): Promise<SweepRun> => {
-    process.stderr.write(
-      `bench:sweep  ${rate.toLocaleString()} trades/s${mode.compression ? ' compressed' : ''}${mode.realtime ? ' real-time' : ''}  run ${run}  ${duration} s ... `,
+  ): Promise<SweepRun> =>
+    recordedRun(
+      { rate, durationS: duration, markets, warmupS, ...mode },
+      run,
+      `bench:sweep  ${rate.toLocaleString()} trades/s${mode.compression ? ' compressed' : ''}${mode.realtime ? ' real-time' : ''}  run ${run}  ${duration} s`,
     );
-    const calibration = calibrate();
-    try {
-      const result = await runBench({ rate, durationS: duration, markets, warmupS, ...mode });
-      process.stderr.write(
-        `achieved ${result.achieved_rate.toLocaleString()}/s  lost ${result.lost}  p50 ${result.latency_ms.p50} ms  p99 ${result.latency_ms.p99} ms  collector CPU ${result.collector_cpu_pct}% (waited ${result.collector_cpu_wait_pct}%)  RSS ${result.collector_rss_mb_peak} MB  load ${result.load_avg_1m}\n`,
-      );
-      return { offered_rate: rate, run, result, calibration_ops_per_s: calibration };
-    } catch (e) {
-      process.stderr.write(`FAILED: ${(e as Error).message}\n`);
-      return {
-        offered_rate: rate,
-        run,
-        error: (e as Error).message.slice(0, 500),
-        calibration_ops_per_s: calibration,
-      };
-    }
-  };
   // Runs interleaved (every rate once, then again): slow drifts of the machine's load
   // spread over all rates instead of biasing one. A rate's real-time run comes right after
   // its default one, so that both modes meet the same machine (a VM was seen to slow down
