@@ -95,9 +95,13 @@ export class StoreReader {
     const history = this.history;
     const recent = await guard(() => this.store.candles(exchange, symbol, fromBucket, toBucket));
     if (!history) return recent;
-    // Redis candles start with the first trade Redis was given; earlier minutes are archived.
+    // Redis candles start with the first trade Redis was given, or where candle retention
+    // trimmed them; earlier minutes are archived.
     const stats = await this.marketStats(exchange, symbol);
-    const redisFrom = stats && stats.count > 0 ? minuteBucket(stats.firstTs) : Number.POSITIVE_INFINITY;
+    const redisFrom =
+      stats && stats.count > 0
+        ? Math.max(minuteBucket(stats.firstTs), stats.candlesFrom ?? Number.NEGATIVE_INFINITY)
+        : Number.POSITIVE_INFINITY;
     if (fromBucket > redisFrom) return recent;
     const older = await guard(() =>
       history.candles(exchange, symbol, fromBucket, Math.min(toBucket, redisFrom)),

@@ -13,6 +13,7 @@ import { createAdapter } from '../exchanges/registry.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { CollectorReport, Store } from '../store/store.js';
 import { BookSync } from './book-sync.js';
+import { CandleRetention } from './candle-retention.js';
 import { CrossMarketWatcher } from './cross-market.js';
 import { ExchangeFeed } from './exchange-feed.js';
 import { marketsFor } from './markets.js';
@@ -57,6 +58,7 @@ export class Collector {
   readonly books = new Map<string, BookSync>();
   readonly markets: MarketId[];
   private readonly cross: CrossMarketWatcher;
+  readonly candleRetention: CandleRetention;
   private paused = false;
   private overflowed = false;
   private timer: NodeJS.Timeout | undefined;
@@ -82,6 +84,12 @@ export class Collector {
       onPendingChange: () => this.checkFlow(),
     });
     this.cross = new CrossMarketWatcher(o.store, c.SIGNAL_THRESHOLD_BPS, o.log);
+    this.candleRetention = new CandleRetention({
+      store: o.store,
+      markets: this.markets,
+      days: c.CANDLE_RETENTION_DAYS,
+      log: o.log,
+    });
     this.owner = `${hostname()}-${process.pid}${c.SHARD.count > 1 ? `-shard${c.SHARD.index}of${c.SHARD.count}` : ''}`;
     for (const exchange of c.EXCHANGES) {
       const symbols = this.markets.filter((m) => m.exchange === exchange).map((m) => m.symbol);
@@ -158,6 +166,7 @@ export class Collector {
         buffer_size: c.BUFFER_SIZE,
         batch_timeout_ms: c.BATCH_TIMEOUT_MS,
         shard: `${c.SHARD.index}/${c.SHARD.count}`,
+        candle_retention_days: c.CANDLE_RETENTION_DAYS || 'all',
       },
       'collector starting',
     );
@@ -165,6 +174,7 @@ export class Collector {
     for (const f of this.feeds) f.start();
     this.timer = setInterval(() => this.tick(), 250);
     this.timer.unref();
+    this.candleRetention.start();
   }
 
   private checkFlow(): void {
@@ -275,6 +285,7 @@ export class Collector {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.timer);
+    this.candleRetention.stop();
     for (const f of this.feeds) f.flushCounts();
     for (const s of this.sequencers.values()) s.stop();
     for (const b of this.books.values()) b.stop();

@@ -157,6 +157,7 @@ export const VARIABLES = {
     '1',
   ),
   SHARD: spec(shard, 'i/n with 0 <= i < n (e.g. 0/2)', '0/1'),
+  CANDLE_RETENTION_DAYS: spec(int(0, 36_500), 'an integer 0..36500 (days; 0 = keep every candle)', '0'),
   COINBASE_REST_RPS: spec(int(1, 10_000), 'an integer 1..10000 (requests per second)', '10'),
   KRAKEN_REST_RPS: spec(int(1, 10_000), 'an integer 1..10000 (requests per second)', '1'),
   ARCHIVE_CONSUMER: spec(

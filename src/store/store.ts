@@ -31,6 +31,11 @@ export interface MarketStats {
   firstTs: number;
   lastTs: number;
   lastTradeId: number;
+  /**
+   * Set once candle retention trimmed this market: the 1-minute candles below this bucket
+   * (epoch s) were deleted, so older minutes come from the archive (when there is one).
+   */
+  candlesFrom?: number;
 }
 
 /** A trade as read back, with the id of its stream entry. */
@@ -127,6 +132,12 @@ export interface Store {
     reason: string,
   ): Promise<void>;
   publishSignal(symbol: string, fields: Record<string, string>): Promise<void>;
+  /**
+   * Candle retention: deletes the market's 1-minute candles with bucket below
+   * `beforeBucket` (epoch s, minute-aligned) and records the bound as the stats'
+   * `candlesFrom`. Returns how many were deleted (0 for a market without stats).
+   */
+  trimCandles(exchange: Exchange, symbol: string, beforeBucket: number): Promise<number>;
   /** Publishes this process's collector state (read by `/health` of API-only processes). */
   reportCollectors(reports: readonly CollectorReport[]): Promise<void>;
 

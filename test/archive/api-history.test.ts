@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { Trade } from '../../src/core/types.js';
 import { createMetrics } from '../../src/metrics/registry.js';
+import { minuteBucket } from '../../src/store/aggregate.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { waitFor } from '../helpers/process.js';
 import { freshRedisUrl, redisClient } from '../helpers/redis.js';
@@ -79,6 +80,7 @@ describe('API over Redis + PostgreSQL history', () => {
     const across = `/trades/${SYM}?exchange=${EX}&start_time=${s(trades[1500]!.ts)}&end_time=${s(trades[2700]!.ts)}&limit=10000`;
     const capped = `/trades/${SYM}?exchange=${EX}&start_time=${s(trades[0]!.ts)}&limit=700`;
     const bars = `/ohlcv/${SYM}?exchange=${EX}&interval=5m&start_time=${s(T0)}&end_time=${s(trades.at(-1)!.ts)}&limit=10000`;
+    const minutes = `/ohlcv/${SYM}?exchange=${EX}&interval=1m&limit=10000`;
 
     // 1. Redis holds everything: these are the reference answers.
     app = await buildApiServer({ config, store, metrics: createMetrics(), log: silentLogger });
@@ -87,7 +89,9 @@ describe('API over Redis + PostgreSQL history', () => {
       across: await get(across),
       capped: await get(capped),
       bars: await get(bars),
+      minutes: await get(minutes),
     };
+    expect((ref.minutes.data as unknown[]).length).toBeGreaterThan(3);
     expect((ref.early.data as unknown[]).length).toBe(801);
     await app.close();
 
@@ -105,6 +109,18 @@ describe('API over Redis + PostgreSQL history', () => {
     const noHistory = await buildApiServer({ config, store, metrics: createMetrics(), log: silentLogger });
     const res = await noHistory.inject({ method: 'GET', url: early });
     expect((res.json() as { data: unknown[] }).data.length).toBe(0);
+
+    // 2b. Candle retention deleted Redis's older candles: the same bars, the older minutes
+    //     now from PostgreSQL; without the history, bars start where the candles do.
+    const cut = minuteBucket(trades[1500]!.ts);
+    expect(await store.trimCandles(EX, SYM, cut)).toBeGreaterThan(0);
+    expect(await get(minutes)).toEqual(ref.minutes);
+    expect(await get(bars)).toEqual(ref.bars);
+    const recentOnly = (await noHistory.inject({ method: 'GET', url: minutes })).json() as {
+      data: { timestamp: number }[];
+    };
+    const refMinutes = ref.minutes.data as { timestamp: number }[];
+    expect(recentOnly.data).toEqual(refMinutes.filter((b) => b.timestamp >= cut));
     await noHistory.close();
     await app.close();
 

@@ -160,6 +160,42 @@ function suite(name: string, make: () => Promise<Store>) {
       const fromStart = await store.readStreams([{ ...cursor, afterId: '0' }], 2, 0);
       expect(fromStart.map((g) => (g.stream === 'trades' ? g.entry.id : -1))).toEqual([1000, 1001]);
     });
+    it('trims candles below a retention bound, a day at a time, and remembers the bound', async () => {
+      // Kraken BTC-USD: a trade every 3 hours for 4 days (32 candles).
+      const start = Date.UTC(2024, 2, 1) * 1000;
+      const trades = makeTrades(1, 32, start, 3 * 3600 * 1_000_000).map((t) => ({
+        ...t,
+        exchange: 'kraken' as const,
+      }));
+      expect((await store.ingestTrades('kraken', 'BTC-USD', trades, aggregateByMinute(trades))).written).toBe(
+        32,
+      );
+      const all = () =>
+        store.candles('kraken', 'BTC-USD', minuteBucket(start), minuteBucket(start) + 5 * 86_400);
+      const before = await all();
+      expect(before).toHaveLength(32);
+      expect(await store.trimCandles('kraken', 'ETH-USD', minuteBucket(start) + 86_400)).toBe(0); // no stats
+      // Keep from 2.5 days in (not on a candle): spans more than one script call in Redis.
+      const cut = minuteBucket(start) + 60 * 3600;
+      expect(await store.trimCandles('kraken', 'BTC-USD', cut)).toBe(20);
+      expect(await all()).toEqual(before.filter((c) => c.bucket >= cut));
+      expect((await store.marketStats('kraken', 'BTC-USD'))?.candlesFrom).toBe(cut);
+      // Again, or with an older bound: nothing more to delete, the bound never moves back.
+      expect(await store.trimCandles('kraken', 'BTC-USD', cut)).toBe(0);
+      expect(await store.trimCandles('kraken', 'BTC-USD', cut - 86_400)).toBe(0);
+      expect((await store.marketStats('kraken', 'BTC-USD'))?.candlesFrom).toBe(cut);
+      // Ingest goes on and keeps the bound; the next trim starts where the last stopped.
+      const more = makeTrades(33, 1, start + 4 * 86_400 * 1_000_000, 1).map((t) => ({
+        ...t,
+        exchange: 'kraken' as const,
+      }));
+      expect((await store.ingestTrades('kraken', 'BTC-USD', more, aggregateByMinute(more))).written).toBe(1);
+      const stats = await store.marketStats('kraken', 'BTC-USD');
+      expect(stats).toMatchObject({ count: 33, firstTs: start, lastTradeId: 33, candlesFrom: cut });
+      expect(await store.trimCandles('kraken', 'BTC-USD', minuteBucket(start) + 4 * 86_400)).toBe(12);
+      expect((await all()).map((c) => c.bucket)).toEqual([minuteBucket(start) + 4 * 86_400]);
+    });
+
     it('refuses a pipelined batch whose predecessor is not stored, with or without market state', async () => {
       const ingest = (from: number, chainAfter: number | undefined) => {
         const t = makeTrades(from, 5, T0 + from * 1000, 1000);

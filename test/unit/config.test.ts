@@ -54,6 +54,7 @@ describe('configuration', () => {
     ['REDIS_CLUSTER_NODES', 'a:b', /REDIS_CLUSTER_NODES/],
     ['CORS_ORIGINS', 'not a url', /CORS_ORIGINS/],
     ['SHARD', '2/2', /SHARD="2\/2" must be i\/n/],
+    ['CANDLE_RETENTION_DAYS', '-1', /CANDLE_RETENTION_DAYS="-1" must be an integer 0..36500/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     let error: unknown;
     try {

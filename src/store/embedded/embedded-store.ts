@@ -132,6 +132,7 @@ export class EmbeddedStore implements Store {
         firstTs: m.stats?.firstTs ?? first.ts,
         lastTs: lastT.ts,
         lastTradeId: lastT.id,
+        ...(m.stats?.candlesFrom !== undefined ? { candlesFrom: m.stats.candlesFrom } : {}),
       };
       this.events.emit('wake');
     }
@@ -172,6 +173,20 @@ export class EmbeddedStore implements Store {
     reason: string,
   ): Promise<void> {
     this.market(exchange, symbol, true).gaps.push({ fromTradeId, toTradeId, reason });
+  }
+
+  async trimCandles(exchange: Exchange, symbol: string, beforeBucket: number): Promise<number> {
+    const m = this.market(exchange, symbol);
+    if (!m?.stats) return 0;
+    let deleted = 0;
+    for (const bucket of m.candles.keys()) {
+      if (bucket < beforeBucket) {
+        m.candles.delete(bucket);
+        deleted++;
+      }
+    }
+    if (beforeBucket > (m.stats.candlesFrom ?? Number.NEGATIVE_INFINITY)) m.stats.candlesFrom = beforeBucket;
+    return deleted;
   }
 
   async publishSignal(symbol: string, fields: Record<string, string>): Promise<void> {

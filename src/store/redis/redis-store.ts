@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Candle, Exchange, Trade } from '../../core/types.js';
 import { isExchange } from '../../core/types.js';
 import type { Metrics } from '../../metrics/registry.js';
+import { minuteBucket } from '../aggregate.js';
 import { bookFields, decodeBook, decodeTrade, type RawEntry } from '../codec.js';
 import { keys } from '../keys.js';
 import {
@@ -21,7 +22,7 @@ import {
 } from '../store.js';
 import { type RedisArg, RedisLink } from './link.js';
 import { packTrades } from './pack.js';
-import { INGEST, TRADES_IN_RANGE } from './scripts.js';
+import { INGEST, TRADES_IN_RANGE, TRIM_CANDLES } from './scripts.js';
 import { ClusterStreamReader, type XReadReply } from './stream-reader.js';
 
 export interface RedisStoreOptions {
@@ -53,6 +54,8 @@ function decodeTrades(raw: readonly RawEntry[]): StoredTrade[] {
 
 const BOOK_MAXLEN_DEFAULT = 100_000;
 const SIGNAL_MAXLEN = 10_000;
+/** Candle retention deletes at most a day of minutes per script call. */
+const TRIM_SPAN_S = 86_400;
 
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
@@ -241,6 +244,28 @@ export class RedisStore implements Store {
         reason,
       ]),
     );
+  }
+
+  async trimCandles(exchange: Exchange, symbol: string, beforeBucket: number): Promise<number> {
+    const sk = keys.stats(exchange, symbol);
+    const ck = keys.candles(exchange, symbol);
+    const [firstTs, candlesFrom] = await this.timed('trim_candles', () =>
+      this.link.send<(string | null)[]>(sk, ['HMGET', sk, 'first_ts', 'candles_from']),
+    );
+    if (firstTs === null || firstTs === undefined) return 0;
+    // Candles start with the first trade Redis was given, or where the last trim stopped.
+    let from = candlesFrom ? Number(candlesFrom) : minuteBucket(Number(firstTs));
+    const until = Math.floor(beforeBucket / 60) * 60;
+    let deleted = 0;
+    while (from < until) {
+      // A day of minutes per call keeps each script short (Redis runs one at a time).
+      const to = Math.min(until, from + TRIM_SPAN_S);
+      deleted += await this.timed('trim_candles', () =>
+        this.link.evalScript<number>(TRIM_CANDLES, [sk, ck], [String(from), String(to)]),
+      );
+      from = to;
+    }
+    return deleted;
   }
 
   async publishSignal(symbol: string, fields: Record<string, string>): Promise<void> {
@@ -532,5 +557,6 @@ function parseStats(exchange: Exchange, symbol: string, flat: string[]): MarketS
     firstTs: Number(m.first_ts ?? 0),
     lastTs: Number(m.last_ts ?? 0),
     lastTradeId: Number(m.last_trade_id),
+    ...(m.candles_from !== undefined ? { candlesFrom: Number(m.candles_from) } : {}),
   };
 }

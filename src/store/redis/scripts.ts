@@ -146,6 +146,25 @@ return { written, dup, last_s or '' }
 `);
 
 /**
+ * Candle retention, one span of minutes: deletes the 1m candles with bucket in
+ * [from, to) and raises the stats' candles_from to `to`, atomically, so a reader never
+ * sees the bound ahead of the deletions (or a deleted minute it believes Redis holds).
+ * KEYS: stats hash, 1m candles hash. ARGV: from, to (epoch s, minute-aligned, at most a
+ * few thousand minutes apart). Returns the number of candles deleted.
+ */
+export const TRIM_CANDLES = script(`
+local from = tonumber(ARGV[1])
+local to = tonumber(ARGV[2])
+local fields = {}
+for b = from, to - 60, 60 do fields[#fields + 1] = string.format('%d', b) end
+local n = 0
+if #fields > 0 then n = redis.call('HDEL', KEYS[2], unpack(fields)) end
+local cur = tonumber(redis.call('HGET', KEYS[1], 'candles_from') or '0')
+if to > cur then redis.call('HSET', KEYS[1], 'candles_from', string.format('%d', to)) end
+return n
+`);
+
+/**
  * Trades with event time in [start, end], oldest first, at most limit. The stream is in
  * trade-id order and exchange time grows with trade id, so its ids are sorted by event
  * time too: binary-search the entry-id milliseconds (O(log n) XRANGE probes), then read
