@@ -24,16 +24,76 @@ import {
 } from './sweep-summary.js';
 
 export const CHART_FILE = 'latency-vs-throughput.svg';
+/** Under bench/results/: whole sweeps from other hosts, kept to show how far hosts differ. */
+const HOSTS_DIR = 'hosts';
 
 /** The sweep file with its medians recomputed from the raw runs (the summary rules live in one place). */
 function loadSweep(): SweepFile | undefined {
   const s = load<SweepFile>('sweep');
-  if (!s) return s;
+  return s && withMedians(s);
+}
+
+/** Sweeps kept from other hosts of the same type (bench/results/hosts/*.json), oldest first. */
+function loadHostSweeps(): { file: string; sweep: SweepFile }[] {
+  const dir = join(RESULTS_DIR, HOSTS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({
+      file: `bench/results/${HOSTS_DIR}/${f}`,
+      sweep: withMedians(JSON.parse(readFileSync(join(dir, f), 'utf8')) as SweepFile),
+    }))
+    .sort((a, b) => a.sweep.generated_at.localeCompare(b.sweep.generated_at));
+}
+
+export function withMedians(s: SweepFile): SweepFile {
   s.points = pointsOf(s.settings.rates, s.runs);
   if (s.compressed) s.compressed.points = pointsOf(s.compressed.rates, s.compressed.runs);
   if (s.realtime) s.realtime.points = pointsOf(s.realtime.rates, s.realtime.runs);
   s.sustained.point = s.settings.sustain ? summarise(s.settings.sustain.rate, s.sustained.runs) : null;
   return s;
+}
+
+/** Calibration range over a sweep's runs (ops/s), or undefined for files without it. */
+function speedRange(s: SweepFile): [number, number] | undefined {
+  const all = [...s.runs, ...(s.realtime?.runs ?? []), ...s.sustained.runs, ...(s.compressed?.runs ?? [])]
+    .map((r) => r.calibration_ops_per_s)
+    .filter((v): v is number => v !== undefined);
+  return all.length ? [Math.min(...all), Math.max(...all)] : undefined;
+}
+
+/**
+ * The sweep targets judged again on each kept sweep from another host, next to this file's
+ * own sweep: the same code and harness, a host of another speed.
+ */
+export function otherHostsSection(
+  main: SweepFile | undefined,
+  hosts: readonly { file: string; sweep: SweepFile }[],
+): string {
+  if (!hosts.length) return '';
+  const cols = [...(main ? [{ file: 'bench/results/sweep.json (above)', sweep: main }] : []), ...hosts];
+  // Judged by the sweep alone: the API and ws-inflate figures come from other files.
+  const judged = cols.map((c) =>
+    targets(c.sweep, undefined, undefined).filter((r) => !r.target.startsWith('API')),
+  );
+  const head = cols.map((c) => {
+    const r = speedRange(c.sweep);
+    return `${c.file}, ${c.sweep.generated_at.slice(0, 16).replace('T', ' ')} UTC, ${r ? `${n(r[0])}-${n(r[1])} ops/s` : 'speed not recorded'}`;
+  });
+  const rows = judged[0]!.map((row, i) => [
+    row.target,
+    ...judged.map((j) => {
+      const r = j[i]!;
+      return `${r.status === 'PASS' ? 'PASS' : `**${r.status}**`}: ${r.measured}`;
+    }),
+  ]);
+  return [
+    '## Other hosts',
+    '',
+    `Whole sweeps (\`npm run bench:sweep\`, same harness) from other hosts of the same 2-core type, kept in \`bench/results/${HOSTS_DIR}/\` (copy a host's \`bench/results/sweep.json\` there to add it) and judged here by the same rules; each column names its file, when it ran and the machine speed over its runs (\`calibrate()\`, higher is faster). The compressed row uses the nominal 12,000 msgs/s \`ws\` ceiling where no bench:deflate ran on that host.`,
+    '',
+    table(['target', ...head], rows),
+  ].join('\n');
 }
 
 function load<T>(name: string): T | undefined {
@@ -693,7 +753,7 @@ function peersSection(p: PeersFile | undefined): string {
 const FAILED_TARGETS_ANALYSIS = [
   '### Why targets fail in these results',
   '',
-  "- **This host.** A 2-core VM whose speed moved between 660,000 and 1,150,000 calibration ops/s during the sweep (machine-speed column of the run table): runs of one rate differ by up to 2x. The book engine did 1.35 M updates/s here (1.88 M on the fastest host, `git show c2a1717:bench/RESULTS.md`; 0.70 M on the slowest, in this file's history). All numbers below are from this host on one day.",
+  "- **This host.** A 2-core VM whose speed moved between 660,000 and 1,150,000 calibration ops/s during the sweep (machine-speed column of the run table): runs of one rate differ by up to 2x. The book engine did 1.35 M updates/s here (1.88 M on the fastest host, `git show c2a1717:bench/RESULTS.md`; 0.70 M on the slowest, in this file's history). All numbers below are from this host on one day. A slower host of the same type, the same afternoon (384,000-835,000 ops/s, its whole sweep under Other hosts below), held every rate up to 100,000 trades/s with nothing lost, 60 s included, at 28 % of a core at 10,000 trades/s and p99 64 ms at 100,000 (15 ms under SCHED_FIFO), and fell behind from 150,000 (100,000-118,000/s stored; 134,000-150,000 under SCHED_FIFO): the same code, the targets that pass on one host fail on the other.",
   '- **What passes.** 100,000 trades/s for 60 s with nothing lost (99,995/s stored, 42 % of a core); collector RSS 123 MB (sweep median) and 126 MB (60 s run) at 100,000 trades/s; `/trades` 10,864 req/s at p99 5 ms while 10,000 trades/s are ingested; 150,000 trades/s offered stored in full in all six runs; compressed streams 68,081 trades/s end to end; nothing lost anywhere, 200,000 offered included (158,000-193,000/s stored as offered, behind). Under real-time scheduling: p99 4.4 ms at 100,000 trades/s and 6.4 ms at 150,000.',
   "- **The latency tail is time in the run queue (found this round).** The benchmark reads how long the collector's main thread was runnable but had no core (`/proc/<pid>/schedstat`): 9 % of the window at 10,000 trades/s, 5 % at 100,000, 13-16 % from 150,000 up, on an otherwise idle machine: three busy processes (simulator, collector, Redis) and V8's helper threads share two cores, and a process woken by its socket waits for another's time slice. Run under `SCHED_FIFO` (`alphapulse bench --realtime`: the collector and Redis at priority 10, the simulator at 5, so a woken collector or Redis preempts at once), the wait drops to 0-0.1 % and, in runs interleaved with the default ones, p99 at 100,000 trades/s goes from 7.4 to 4.4 ms, at 150,000 from 116 to 6.4 ms, at 10,000 from 2.2 to 1.1 ms. Pinning instead was measured and dropped: collector and Redis on one core, simulator on the other, p99 2.9 ms at 10,000; the collector alone on one core, 2.1 ms (its wait fell to 1.3 %, but Redis then waited behind the simulator). In production the exchange is on another machine and the same setting is `CPUSchedulingPolicy=fifo` (docs/deployment.md, Latency tuning).",
   "- **String method calls compiled as generic lookups (fixed).** `perf` on the collector showed V8's `LoadIC` builtin at 16-19 % of its CPU at 100,000 trades/s (5 % at 10,000), called from the optimised parsers for `text.startsWith` and `text.charCodeAt`. node-redis declares `class VerbatimString extends String`; that leaves String.prototype in dictionary mode, and V8 makes it fast again only when a property store goes through it, which never happens unless a RESP3 verbatim string arrives. TurboFan then cannot resolve string methods when it compiles. One store through String.prototype after the client loads fixes it (src/core/v8-tuning.ts, tested with V8's own `%HasFastProperties`): collector CPU at 100,000 trades/s 52 % -> 36-43 %, p99 there 14.5 -> 9.6 ms (sweep median) and 25.6 -> 5.7 ms over 60 s.",
@@ -710,6 +770,7 @@ const FAILED_TARGETS_ANALYSIS = [
 
 export function buildReport(): { md: string; svg: string | undefined } {
   const sweep = loadSweep();
+  const hostSweeps = loadHostSweeps();
   const profiles = (existsSync(RESULTS_DIR) ? readdirSync(RESULTS_DIR, { withFileTypes: true }) : [])
     .filter((f) => f.isFile() && /^profile-\d+\.json$/.test(f.name))
     .map((f) => load<ProfileFile>(f.name.replace(/\.json$/, ''))!)
@@ -769,6 +830,8 @@ export function buildReport(): { md: string; svg: string | undefined } {
       : '',
     '',
     ...FAILED_TARGETS_ANALYSIS,
+    '',
+    otherHostsSection(sweep, hostSweeps),
     '',
     '## Machine',
     '',

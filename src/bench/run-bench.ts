@@ -18,6 +18,8 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import type { Exchange } from '../core/types.js';
+import { keys } from '../store/keys.js';
 import { calibrate, freePort } from './common.js';
 import type { LatencyReport } from './latency-recorder.js';
 import { cpuSeconds, machineDescription, rssMb, runQueueWaitSeconds } from './proc-stats.js';
@@ -175,6 +177,12 @@ async function waitForHttp(child: ChildProcess, url: string, timeoutMs: number):
   }
 }
 
+/** A store key of a bench market written `exchange:SYMBOL`. */
+function marketKey(key: (exchange: Exchange, symbol: string) => string, market: string): string {
+  const [ex, sym] = market.split(':') as [Exchange, string];
+  return key(ex, sym);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -228,8 +236,7 @@ export async function runBench(
     redis.on('error', () => {});
     await redis.connect();
     for (const m of marketList) {
-      const [ex, sym] = m.split(':');
-      if ((await redis.exists(`stats:{${ex}:${sym}}`)) > 0) {
+      if ((await redis.exists(marketKey(keys.stats, m))) > 0) {
         throw new Error(
           `Redis at ${redisUrl} already holds ${m}: point REDIS_URL at an empty database or unset it`,
         );
@@ -315,11 +322,11 @@ export async function runBench(
     // Counted from the streams themselves (the floor loop keeps no stats hash).
     const storedNow = async () => {
       let n = 0;
-      for (const m of marketList) n += await redis.xLen(`trades:{${m}}`);
+      for (const m of marketList) n += await redis.xLen(marketKey(keys.trades, m));
       return n;
     };
     const lastStoredId = async (market: string) =>
-      (await redis.xRevRange(`trades:{${market}}`, '+', '-', { COUNT: 1 }))[0]?.message.trade_id;
+      (await redis.xRevRange(marketKey(keys.trades, market), '+', '-', { COUNT: 1 }))[0]?.message.trade_id;
     // Warm-up, then the measured window.
     await sleep(measureFromMs - Date.now());
     const redisCpu0 = await redisCpu(redis);
@@ -397,10 +404,10 @@ export async function runBench(
     for (const m of marketList) {
       const [ex, sym] = m.split(':') as [string, string];
       const lastId = Number(truth[ex]?.[sym]?.last_trade_id ?? 0);
-      const first = await redis.xRange(`trades:{${ex}:${sym}}`, '-', '+', { COUNT: 1 });
+      const first = await redis.xRange(marketKey(keys.trades, m), '-', '+', { COUNT: 1 });
       const firstId = first[0] ? Number(first[0].message.trade_id) : lastId + 1;
       sent += lastId - firstId + 1;
-      stored += await redis.xLen(`trades:{${ex}:${sym}}`);
+      stored += await redis.xLen(marketKey(keys.trades, m));
     }
     const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
     await redis.close();

@@ -9,7 +9,8 @@ import { type ChartPoint, findKnee, renderChart } from '../../src/bench/chart.js
 import { median, parseFlags } from '../../src/bench/common.js';
 import { LatencyRecorder } from '../../src/bench/latency-recorder.js';
 import { component } from '../../src/bench/profile.js';
-import { floorPoints, type SweepRun, summarise } from '../../src/bench/sweep-summary.js';
+import { otherHostsSection, withMedians } from '../../src/bench/report.js';
+import { floorPoints, type SweepFile, type SweepRun, summarise } from '../../src/bench/sweep-summary.js';
 import type { Trade } from '../../src/core/types.js';
 
 const pt = (offered: number, p99: number, keptUp = true): ChartPoint => ({
@@ -239,5 +240,59 @@ describe('profile components', () => {
     expect(component('file:///x/dist/exchanges/coinbase/parse.js', 'parseFrame')).toMatch(/exchange parsing/);
     expect(component('file:///x/dist/collector/trade-writer.js', 'f')).toBe('src/collector');
     expect(component('', '(garbage collector)')).toBe('GC');
+  });
+});
+
+describe('other hosts', () => {
+  const sweepAt = (at: string, p99At10k: number, cpuAt10k: number, speed: number): SweepFile => {
+    const run = (rate: number, p99: number, cpu: number): SweepRun => ({
+      offered_rate: rate,
+      run: 1,
+      calibration_ops_per_s: speed,
+      result: {
+        offered_rate: rate,
+        achieved_rate: rate,
+        sent: rate,
+        stored: rate,
+        lost: 0,
+        latency_ms: { p50: p99 / 2, p90: p99, p99, p999: p99, max: p99 },
+        collector_rss_mb_peak: 120,
+        collector_cpu_pct: cpu,
+        collector_cpu_wait_pct: 0,
+        redis_cpu_pct: 1,
+        simulator_cpu_pct: 1,
+        load_avg_1m: 0,
+      } as unknown as NonNullable<SweepRun['result']>,
+    });
+    return withMedians({
+      kind: 'sweep',
+      generated_at: at,
+      command: 'npm run bench:sweep',
+      quick: false,
+      note: '',
+      machine: {} as SweepFile['machine'],
+      settings: { rates: [10_000, 100_000], runs: 1, duration_s: 20, warmup_s: 2, markets: 2, sustain: null },
+      runs: [run(10_000, p99At10k, cpuAt10k), run(100_000, 4, 40)],
+      points: [],
+      sustained: { runs: [], point: null },
+    });
+  };
+
+  it('judges the sweep targets again for every host, side by side with the main sweep', () => {
+    const main = sweepAt('2026-01-02T03:04:05Z', 0.9, 15, 1_000_000);
+    const slow = sweepAt('2026-01-01T00:00:00Z', 2.5, 30, 400_000);
+    const md = otherHostsSection(main, [{ file: 'bench/results/hosts/slow.json', sweep: slow }]);
+    const row = (label: string) => md.split('\n').find((l) => l.startsWith(`| ${label} `))!;
+    expect(md).toContain('bench/results/hosts/slow.json, 2026-01-01 00:00 UTC, 400,000-400,000 ops/s');
+    expect(md).toContain('bench/results/sweep.json (above), 2026-01-02 03:04 UTC, 1,000,000-1,000,000 ops/s');
+    expect(row('p99 <= 1 ms at 10k trades/s')).toMatch(
+      /\| PASS: p99 0\.9\d* ms.*\| \*\*FAIL\*\*: p99 2\.5\d* ms/,
+    );
+    expect(row('collector CPU <= 20 % of one core at 10k trades/s')).toMatch(
+      /PASS: 15 % of one core \| \*\*FAIL\*\*: 30 % of one core/,
+    );
+    expect(row('>= 100k trades/s for 60 s, lost 0')).toContain('NOT MEASURED');
+    expect(md).not.toContain('API `/trades`');
+    expect(otherHostsSection(main, [])).toBe('');
   });
 });
