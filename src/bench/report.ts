@@ -41,7 +41,7 @@ function loadHostSweeps(): { file: string; sweep: SweepFile }[] {
     .filter((f) => f.endsWith('.json'))
     .map((f) => ({
       file: `bench/results/${HOSTS_DIR}/${f}`,
-      sweep: withMedians(JSON.parse(readFileSync(join(dir, f), 'utf8')) as SweepFile),
+      sweep: withMedians(load<SweepFile>(`${HOSTS_DIR}/${f.replace(/\.json$/, '')}`)!),
     }))
     .sort((a, b) => a.sweep.generated_at.localeCompare(b.sweep.generated_at));
 }

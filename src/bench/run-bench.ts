@@ -402,12 +402,13 @@ export async function runBench(
     let sent = 0;
     let stored = 0;
     for (const m of marketList) {
-      const [ex, sym] = m.split(':') as [string, string];
+      const [ex, sym] = m.split(':') as [Exchange, string];
+      const stream = keys.trades(ex, sym);
       const lastId = Number(truth[ex]?.[sym]?.last_trade_id ?? 0);
-      const first = await redis.xRange(marketKey(keys.trades, m), '-', '+', { COUNT: 1 });
+      const first = await redis.xRange(stream, '-', '+', { COUNT: 1 });
       const firstId = first[0] ? Number(first[0].message.trade_id) : lastId + 1;
       sent += lastId - firstId + 1;
-      stored += await redis.xLen(marketKey(keys.trades, m));
+      stored += await redis.xLen(stream);
     }
     const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
     await redis.close();

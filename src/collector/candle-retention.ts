@@ -8,6 +8,7 @@
 
 import type { Logger } from '../core/logger.js';
 import type { MarketId } from '../core/types.js';
+import { minuteBucket } from '../store/aggregate.js';
 import type { Store } from '../store/store.js';
 
 /** How often retention runs; a candle outlives its retention by at most this. */
@@ -56,8 +57,7 @@ export class CandleRetention {
 
   /** First bucket kept (epoch s, minute-aligned). */
   cutoff(): number {
-    const nowS = Math.floor((this.o.now ?? Date.now)() / 1000);
-    return Math.floor((nowS - this.o.days * 86_400) / 60) * 60;
+    return minuteBucket(((this.o.now ?? Date.now)() - this.o.days * 86_400_000) * 1000);
   }
 
   /** One pass over every market (never two at once); resolves to the candles deleted. */

@@ -67,23 +67,35 @@ describe('renderChart', () => {
   });
 });
 
+/** A bench result with only the figures the summaries read; the rest as given. */
+const benchResult = (o: {
+  rate?: number;
+  sent?: number;
+  lost?: number;
+  p99?: number;
+  p50?: number;
+  cpu?: number;
+}): NonNullable<SweepRun['result']> => {
+  const { rate = 1000, sent = 100, lost = 0, p99 = 1, p50 = 1, cpu = 10 } = o;
+  return {
+    offered_rate: rate,
+    achieved_rate: rate,
+    sent,
+    stored: sent - lost,
+    lost,
+    latency_ms: { p50, p90: 1, p99, p999: 1, max: 1 },
+    collector_rss_mb_peak: 100,
+    collector_cpu_pct: cpu,
+    collector_cpu_wait_pct: 0,
+    redis_cpu_pct: 1,
+    simulator_cpu_pct: 1,
+    load_avg_1m: 0,
+  } as unknown as NonNullable<SweepRun['result']>;
+};
+
 describe('sweep medians', () => {
   it('takes medians over completed runs and the worst loss', () => {
-    const result = (p99: number, lost: number) =>
-      ({
-        offered_rate: 1000,
-        achieved_rate: 1000,
-        sent: 100,
-        stored: 100 - lost,
-        lost,
-        latency_ms: { p50: 1, p90: 1, p99, p999: 1, max: 1 },
-        collector_rss_mb_peak: 100,
-        collector_cpu_pct: 10,
-        collector_cpu_wait_pct: 0,
-        redis_cpu_pct: 1,
-        simulator_cpu_pct: 1,
-        load_avg_1m: 0,
-      }) as unknown as NonNullable<SweepRun['result']>;
+    const result = (p99: number, lost: number) => benchResult({ p99, lost });
     const p = summarise(1000, [
       { offered_rate: 1000, run: 1, result: result(3, 0) },
       { offered_rate: 1000, run: 2, result: result(1, 2) },
@@ -98,21 +110,7 @@ describe('sweep medians', () => {
   });
 
   it('keeps the collector and the floor apart, per rate', () => {
-    const result = (rate: number, cpu: number) =>
-      ({
-        offered_rate: rate,
-        achieved_rate: rate,
-        sent: 100,
-        stored: 100,
-        lost: 0,
-        latency_ms: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1 },
-        collector_rss_mb_peak: 100,
-        collector_cpu_pct: cpu,
-        collector_cpu_wait_pct: 0,
-        redis_cpu_pct: 1,
-        simulator_cpu_pct: 1,
-        load_avg_1m: 0,
-      }) as unknown as NonNullable<SweepRun['result']>;
+    const result = (rate: number, cpu: number) => benchResult({ rate, cpu });
     const runs = [
       { offered_rate: 10, run: 1, program: 'collector' as const, result: result(10, 20) },
       { offered_rate: 10, run: 1, program: 'floor' as const, result: result(10, 15) },
@@ -249,20 +247,7 @@ describe('other hosts', () => {
       offered_rate: rate,
       run: 1,
       calibration_ops_per_s: speed,
-      result: {
-        offered_rate: rate,
-        achieved_rate: rate,
-        sent: rate,
-        stored: rate,
-        lost: 0,
-        latency_ms: { p50: p99 / 2, p90: p99, p99, p999: p99, max: p99 },
-        collector_rss_mb_peak: 120,
-        collector_cpu_pct: cpu,
-        collector_cpu_wait_pct: 0,
-        redis_cpu_pct: 1,
-        simulator_cpu_pct: 1,
-        load_avg_1m: 0,
-      } as unknown as NonNullable<SweepRun['result']>,
+      result: benchResult({ rate, p99, p50: p99 / 2, cpu }),
     });
     return withMedians({
       kind: 'sweep',

@@ -255,7 +255,7 @@ export class RedisStore implements Store {
     if (firstTs === null || firstTs === undefined) return 0;
     // Candles start with the first trade Redis was given, or where the last trim stopped.
     let from = candlesFrom ? Number(candlesFrom) : minuteBucket(Number(firstTs));
-    const until = Math.floor(beforeBucket / 60) * 60;
+    const until = minuteBucket(beforeBucket * 1_000_000);
     let deleted = 0;
     while (from < until) {
       // A day of minutes per call keeps each script short (Redis runs one at a time).
