@@ -242,7 +242,7 @@ describe('profile components', () => {
 });
 
 describe('other hosts', () => {
-  const sweepAt = (at: string, p99At10k: number, cpuAt10k: number, speed: number): SweepFile => {
+  const sweepAt = (at: string, p99At10k: number, cpuAt10k: number, speed: number, cpu: string): SweepFile => {
     const run = (rate: number, p99: number, cpu: number): SweepRun => ({
       offered_rate: rate,
       run: 1,
@@ -255,7 +255,7 @@ describe('other hosts', () => {
       command: 'npm run bench:sweep',
       quick: false,
       note: '',
-      machine: {} as SweepFile['machine'],
+      machine: { cpu } as SweepFile['machine'],
       settings: { rates: [10_000, 100_000], runs: 1, duration_s: 20, warmup_s: 2, markets: 2, sustain: null },
       runs: [run(10_000, p99At10k, cpuAt10k), run(100_000, 4, 40)],
       points: [],
@@ -264,12 +264,16 @@ describe('other hosts', () => {
   };
 
   it('judges the sweep targets again for every host, side by side with the main sweep', () => {
-    const main = sweepAt('2026-01-02T03:04:05Z', 0.9, 15, 1_000_000);
-    const slow = sweepAt('2026-01-01T00:00:00Z', 2.5, 30, 400_000);
+    const main = sweepAt('2026-01-02T03:04:05Z', 0.9, 15, 1_000_000, 'Intel Xeon');
+    const slow = sweepAt('2026-01-01T00:00:00Z', 2.5, 30, 400_000, 'AMD EPYC');
     const md = otherHostsSection(main, [{ file: 'bench/results/hosts/slow.json', sweep: slow }]);
     const row = (label: string) => md.split('\n').find((l) => l.startsWith(`| ${label} `))!;
-    expect(md).toContain('bench/results/hosts/slow.json, 2026-01-01 00:00 UTC, 400,000-400,000 ops/s');
-    expect(md).toContain('bench/results/sweep.json (above), 2026-01-02 03:04 UTC, 1,000,000-1,000,000 ops/s');
+    expect(md).toContain(
+      'bench/results/hosts/slow.json, AMD EPYC, 2026-01-01 00:00 UTC, 400,000-400,000 ops/s',
+    );
+    expect(md).toContain(
+      'bench/results/sweep.json (above), Intel Xeon, 2026-01-02 03:04 UTC, 1,000,000-1,000,000 ops/s',
+    );
     expect(row('p99 <= 1 ms at 10k trades/s')).toMatch(
       /\| PASS: p99 0\.9\d* ms.*\| \*\*FAIL\*\*: p99 2\.5\d* ms/,
     );
