@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sumDecimals } from '../../src/core/decimal.js';
+import { addDecimal, compareDecimal, sumDecimals } from '../../src/core/decimal.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { Trade } from '../../src/core/types.js';
 import { createMetrics } from '../../src/metrics/registry.js';
+import { uniform } from '../../src/sim/prng.js';
 import { aggregateByMinute, minuteBucket } from '../../src/store/aggregate.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { keys } from '../../src/store/keys.js';
@@ -194,6 +195,74 @@ function suite(name: string, make: () => Promise<Store>) {
       expect(stats).toMatchObject({ count: 33, firstTs: start, lastTradeId: 33, candlesFrom: cut });
       expect(await store.trimCandles('kraken', 'BTC-USD', minuteBucket(start) + 4 * 86_400)).toBe(12);
       expect((await all()).map((c) => c.bucket)).toEqual([minuteBucket(start) + 4 * 86_400]);
+    });
+
+    it('merges a minute across batches exactly, for decimals short and long', async () => {
+      // Two batches per minute: the second merges into the candle the first wrote. Values
+      // on both sides of 15 digits (Redis's exact fast path and its digit-by-digit path).
+      const rnd = uniform(20261207);
+      const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
+      const decimal = () => {
+        const i = Math.floor(rnd() * 11);
+        const f = Math.floor(rnd() * 12);
+        const int = i === 0 ? '0' : String(1 + Math.floor(rnd() * 9)) + digits(i - 1);
+        return f === 0 ? int : `${int}.${digits(f)}`;
+      };
+      const edge: [string, string][] = [
+        ['0.99999999', '0.00000001'],
+        ['99999999999999', '1'],
+        ['9999999999.9999', '0.0001'],
+        ['1.5', '1.50'],
+        ['0.000000000001', '0.000000000002'],
+        ['123456789012345', '123456789012345'],
+        ['1234567890123456', '0.1'],
+        ['0.1234567890123456789', '0.0000000000000000001'],
+        ['50000.12', '50000.12000000000001'],
+        ['7', '7.000000000000000000001'],
+      ];
+      const pairs: [string, string][] = [
+        ...edge,
+        ...Array.from({ length: 150 }, () => [decimal(), decimal()] as [string, string]),
+      ];
+      let id = 1;
+      for (const [k, [a, b]] of pairs.entries()) {
+        const at = T0 + k * 60_000_000;
+        for (const [price, size, ts] of [
+          [a, b, at],
+          [b, a, at + 1_000_000],
+        ] as const) {
+          const t: Trade = {
+            exchange: 'coinbase',
+            symbol: 'SOL-USD',
+            id: id++,
+            price,
+            size,
+            side: 'buy',
+            ts,
+            recvTs: ts,
+          };
+          await store.ingestTrades('coinbase', 'SOL-USD', [t], aggregateByMinute([t]));
+        }
+      }
+      const candles = await store.candles(
+        'coinbase',
+        'SOL-USD',
+        minuteBucket(T0),
+        minuteBucket(T0) + pairs.length * 60,
+      );
+      expect(candles).toHaveLength(pairs.length);
+      for (const [k, [a, b]] of pairs.entries()) {
+        const c = candles[k]!;
+        const up = compareDecimal(b, a) > 0;
+        const down = compareDecimal(b, a) < 0;
+        expect({ pair: [a, b], h: c.h, l: c.l, v: c.v, n: c.n }).toEqual({
+          pair: [a, b],
+          h: up ? b : a,
+          l: down ? b : a,
+          v: addDecimal(b, a),
+          n: 2,
+        });
+      }
     });
 
     it('refuses a pipelined batch whose predecessor is not stored, with or without market state', async () => {

@@ -15,8 +15,17 @@ function script(source: string): LuaScript {
 }
 
 // Exact decimal compare/add on plain decimal strings (once per minute bucket per batch,
-// never per trade on the normal path).
+// never per trade on the normal path). Fast paths first: a plain decimal of at most 15
+// digits converts to a double that keeps its value distinct and its order (DBL_DIG = 15,
+// strtod rounds correctly), and scaled to an integer it adds exactly below 2^53. They take
+// about 3 us off an ingest call that merges a candle (INFO commandstats, one-trade batch:
+// 20.4 -> 17.2-18.5 us); longer values take the digit-by-digit path.
 const DECIMAL_LUA = `
+local function dparts(s)
+  local d = string.find(s, '.', 1, true)
+  if d then return string.sub(s, 1, d - 1), string.sub(s, d + 1) end
+  return s, ''
+end
 local function dsplit(s)
   local i, f = string.match(s, '^(%d*)%.?(%d*)$')
   i = string.gsub(i or '0', '^0+', '')
@@ -24,6 +33,13 @@ local function dsplit(s)
   return i, f
 end
 local function dcmp(a, b)
+  if #a <= 15 and #b <= 15 then
+    local x, y = tonumber(a), tonumber(b)
+    if x and y then
+      if x == y then return 0 end
+      return x < y and -1 or 1
+    end
+  end
   local ai, af = dsplit(a)
   local bi, bf = dsplit(b)
   if #ai ~= #bi then return #ai < #bi and -1 or 1 end
@@ -35,6 +51,21 @@ local function dcmp(a, b)
   return af < bf and -1 or 1
 end
 local function dadd(a, b)
+  local pi, pf = dparts(a)
+  local qi, qf = dparts(b)
+  local sl = math.max(#pf, #qf)
+  if #pi + sl <= 15 and #qi + sl <= 15 then
+    local x = tonumber(pi .. pf .. string.rep('0', sl - #pf))
+    local y = tonumber(qi .. qf .. string.rep('0', sl - #qf))
+    if x and y then
+      local s = string.format('%.0f', x + y)
+      if sl == 0 then return s end
+      if #s <= sl then s = string.rep('0', sl - #s + 1) .. s end
+      local fp = string.gsub(string.sub(s, #s - sl + 1), '0+$', '')
+      if fp == '' then return string.sub(s, 1, #s - sl) end
+      return string.sub(s, 1, #s - sl) .. '.' .. fp
+    end
+  end
   local ai, af = dsplit(a)
   local bi, bf = dsplit(b)
   local fl = math.max(#af, #bf)
@@ -90,7 +121,8 @@ end
  * not in the store: that one failed, and this one must not jump ahead of it.
  */
 export const INGEST = script(`${DECIMAL_LUA}
-local last_s = redis.call('HGET', KEYS[2], 'last_trade_id')
+local state = redis.call('HMGET', KEYS[2], 'last_trade_id', 'count')
+local last_s = state[1] or nil -- HMGET gives false for a missing field
 local last = tonumber(last_s or '-1')
 if ARGV[5] ~= '' and last < tonumber(ARGV[5]) then
   return { -2, 0, last_s or '' }
@@ -138,9 +170,13 @@ if written > 0 then
       merge_candle(KEYS[3], bucket, t[1], t[1], t[1], t[1], t[2], 1)
     end
   end
-  redis.call('HINCRBY', KEYS[2], 'count', written)
-  redis.call('HSETNX', KEYS[2], 'first_ts', first_ts)
-  redis.call('HSET', KEYS[2], 'last_ts', last_ts, 'last_trade_id', last_id)
+  -- The stats in one write; first_ts only with the market's first trade.
+  local count = string.format('%d', tonumber(state[2] or '0') + written)
+  if last_s then
+    redis.call('HSET', KEYS[2], 'count', count, 'last_ts', last_ts, 'last_trade_id', last_id)
+  else
+    redis.call('HSET', KEYS[2], 'count', count, 'first_ts', first_ts, 'last_ts', last_ts, 'last_trade_id', last_id)
+  end
 end
 return { written, dup, last_s or '' }
 `);
