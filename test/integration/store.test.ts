@@ -253,12 +253,11 @@ function suite(name: string, make: () => Promise<Store>) {
       expect(candles).toHaveLength(pairs.length);
       for (const [k, [a, b]] of pairs.entries()) {
         const c = candles[k]!;
-        const up = compareDecimal(b, a) > 0;
-        const down = compareDecimal(b, a) < 0;
+        const order = compareDecimal(b, a);
         expect({ pair: [a, b], h: c.h, l: c.l, v: c.v, n: c.n }).toEqual({
           pair: [a, b],
-          h: up ? b : a,
-          l: down ? b : a,
+          h: order > 0 ? b : a,
+          l: order < 0 ? b : a,
           v: addDecimal(b, a),
           n: 2,
         });
